@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+# HugeTLB Vmemmap Optimization for Linux 6.12: build, boot, test, measure.
+#
+#   make run     boot our kernel with HVO on and report what it saves
+#   make check   build, boot and test (normal and debug config, HVO on and off)
+#
+# Other targets: deps base tree export kernel anchor selftests vm clean.
+# Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
+#            MEM= SMP= NODES= TIMEOUT= (see scripts/vm.sh)
+
+KERNEL ?= ours
+CONFIG ?= normal
+S := scripts
+export KERNEL CONFIG CMD APPEND MEM SMP NODES TIMEOUT ACCEL OUT
+
+.PHONY: help run check deps base tree export kernel anchor selftests vm clean
+
+help:
+	@sed -n 's/^#   //p; s/^# \(Other\|Variables\|  *KERNEL\|  *MEM\)/\1/p' Makefile
+
+deps:
+	@$(S)/deps.sh
+
+base: deps
+	@$(S)/base.sh
+
+tree: base
+	@$(S)/tree.sh
+
+export:
+	@$(S)/export.sh
+
+# Our kernel (or KERNEL=anchor) with CONFIG=normal|debug.
+kernel: deps
+	@if [ "$(KERNEL)" = ours ]; then $(S)/tree.sh; else $(S)/base.sh; fi
+	@$(S)/kernel.sh $(KERNEL) $(CONFIG)
+
+# The anchor: the pristine base with its own HVO, same config.
+anchor: base
+	@$(S)/kernel.sh anchor $(CONFIG)
+
+selftests:
+	@$(S)/selftests.sh $(KERNEL)
+
+vm:
+	@$(S)/vm.sh
+
+run: deps
+	@$(S)/run.sh
+
+check:
+	@$(S)/check.sh
+
+clean:
+	rm -rf build/obj build/vm build/check build/selftests

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the guest: check.sh HVO SELFTESTS_DIR
+#   HVO: on | off, what the kernel was booted with (hugetlb_free_vmemmap=)
+# Prints TAP.  Harness checks first, then run_vmtests.sh -t hugetlb -d.
+set -u
+hvo=$1 stdir=$2
+n=0 fails=0
+
+ok() { n=$((n + 1)); echo "ok $n $*"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+
+# Vmemmap frames in use: the memory metric of the project.
+memmap() {
+	awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 }
+	     END { print s }' /proc/vmstat
+}
+
+hpage_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+
+echo "TAP version 13"
+echo "# kernel: $(uname -r), cmdline: $(cat /proc/cmdline)"
+
+# 1. The boot parameter and the sysctl agree with what was asked.
+sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
+if [ ! -e "$sysctl" ]; then
+	if [ "$hvo" = on ]; then
+		not_ok "hvo_sysctl: $sysctl missing with hugetlb_free_vmemmap=on"
+	else
+		skip hvo_sysctl "$sysctl missing (kernel without HVO)"
+	fi
+else
+	want=0
+	[ "$hvo" = on ] && want=1
+	got=$(cat $sysctl)
+	if [ "$got" = "$want" ]; then
+		ok "hvo_sysctl: vm.hugetlb_optimize_vmemmap=$got with hugetlb_free_vmemmap=$hvo"
+	else
+		not_ok "hvo_sysctl: vm.hugetlb_optimize_vmemmap=$got, want $want"
+	fi
+fi
+
+# 2. Growing a pool of default-size huge pages frees vmemmap frames with
+#    HVO on and none with it off; shrinking gives every frame back.
+nr=/proc/sys/vm/nr_hugepages
+saved=$(cat $nr)
+echo 0 >$nr
+want_pages=64
+m0=$(memmap)
+echo $want_pages >$nr
+got_pages=$(cat $nr)
+m1=$(memmap)
+echo 0 >$nr
+m2=$(memmap)
+echo "$saved" >$nr
+if [ "$got_pages" -lt 1 ]; then
+	not_ok "hvo_memmap: could not allocate any $hpage_kb kB page"
+else
+	freed=$((m0 - m1))
+	echo "# $got_pages x $hpage_kb kB pages: vmemmap frames $m0 -> $m1 -> $m2 ($((freed / got_pages)) freed per page, remainder $((freed % got_pages)))"
+	if [ "$hvo" = on ] && [ $((freed % got_pages)) = 0 ] && [ "$freed" -gt 0 ]; then
+		ok "hvo_memmap: $((freed / got_pages)) vmemmap frames freed per huge page with HVO on"
+	elif [ "$hvo" = off ] && [ "$freed" = 0 ]; then
+		ok "hvo_memmap: no vmemmap frame freed with HVO off"
+	else
+		not_ok "hvo_memmap: $freed frames freed for $got_pages pages with HVO $hvo"
+	fi
+	if [ "$m2" = "$m0" ]; then
+		ok "hvo_memmap_restore: every vmemmap frame back after shrinking the pool"
+	else
+		not_ok "hvo_memmap_restore: vmemmap frames $m0 before, $m2 after grow and shrink"
+	fi
+fi
+
+# 3. The selftests of run_vmtests.sh's hugetlb category (destructive ones
+#    included: soft-offline and hwpoison), on a writable copy.
+cp -a "$stdir" /tmp/mm
+cd /tmp/mm || exit 1
+./run_vmtests.sh -t hugetlb -d >/tmp/vmtests.log 2>&1
+rc=$?
+sed -n 's/^\(not \)\?ok [0-9]* \(.*\)/\1ok \2/p' /tmp/vmtests.log >/tmp/vmtests.res
+grep -v '^\(not \)\?ok ' /tmp/vmtests.log
+while read -r line; do
+	case "$line" in
+	"not ok "*) not_ok "selftests/mm/${line#not ok }" ;;
+	*"# SKIP"*)
+		t=${line#ok }
+		# Say why: the test's own last words before [SKIP].
+		why=$(grep -B3 "running ./${t%% *}" -A40 /tmp/vmtests.log | grep -m1 -i 'skip\|not \|no ' | sed 's/^# //')
+		skip "selftests/mm/${t%% \# SKIP*}" "${why:-skipped by the test}" ;;
+	*) ok "selftests/mm/${line#ok }" ;;
+	esac
+done </tmp/vmtests.res
+if ! grep -q '^1\.\.[0-9]' /tmp/vmtests.log; then
+	not_ok "run_vmtests.sh did not finish (exit $rc)"
+fi
+echo "1..$n"
+[ "$fails" = 0 ]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# selftests.sh KERNEL: build the mm selftests of run_vmtests.sh's 'hugetlb'
+# category from KERNEL's source (ours or anchor) against that kernel's
+# exported headers, into build/selftests/KERNEL/mm.  The list comes from
+# run_vmtests.sh itself, so tests a patch adds there are picked up.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=${1:-ours}
+case "$kernel" in
+ours) src=$BUILD/linux ;;
+anchor) src=$BASE_SRC ;;
+*) die "unknown KERNEL '$kernel' (ours or anchor)" ;;
+esac
+hdr=$BUILD/obj/$kernel-normal/hdr
+[ -d "$hdr/include" ] || die "no headers in ${hdr#$TOP/} (build the kernel first)"
+mm=$src/tools/testing/selftests/mm
+out=$BUILD/selftests/$kernel/mm
+mkdir -p "$out"
+
+# Programs and scripts the hugetlb category runs, plus what they call.
+tests=$(sed -n 's/^[[:space:]]*CATEGORY="hugetlb" run_test \.\/\([^ ]*\).*/\1/p' \
+	"$mm/run_vmtests.sh" | sort -u)
+[ -n "$tests" ] || die "no hugetlb tests found in run_vmtests.sh"
+progs="write_to_hugetlbfs" files="run_vmtests.sh write_hugetlb_memory.sh"
+for t in $tests; do
+	case "$t" in
+	*.sh) files+=" $t" ;;
+	*) progs+=" $t" ;;
+	esac
+done
+
+note "building hugetlb selftests: $(echo $progs)"
+targets=$(for p in $progs; do printf '%s/%s ' "$out" "$p"; done)
+make -s -C "$mm" OUTPUT="$out" KHDR_INCLUDES="-isystem $hdr/include" $targets
+for f in $files; do
+	install -m 0755 "$mm/$f" "$out/$f"
+done
+cp -f "$mm/../kselftest/ktap_helpers.sh" "$out/" 2>/dev/null || true

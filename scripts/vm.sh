@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a built kernel in QEMU, run a shell command inside as root, and exit
+# with its status.  The host's root is the guest's root (read-only 9p);
+# the run directory is shared read-write at /tmp/out in the guest.
+#
+# Environment (all optional):
+#   CMD      shell command run in the guest (default: uname -a)
+#   KERNEL   ours | anchor                      (default ours)
+#   CONFIG   normal | debug                     (default normal)
+#   APPEND   added to the kernel command line
+#   MEM      guest memory in MiB or with G/M suffix (default 3G)
+#   SMP      guest CPUs (default 2)
+#   NODES    NUMA nodes, memory and CPUs split between them (default 2)
+#   TIMEOUT  seconds before the guest is killed (default 1200)
+#   OUT      run directory (default build/vm/KERNEL-CONFIG)
+#   ACCEL    kvm | tcg (default: kvm if a probe boot works, else tcg)
+#
+# Fails (exit 1 or more) on the command's failure, a guest that does not
+# finish, or any oops, BUG, WARNING, KASAN, lockdep report or panic in the
+# kernel log; the report is shown.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=${KERNEL:-ours} config=${CONFIG:-normal}
+case "$kernel" in ours | anchor) ;; *) die "unknown KERNEL='$kernel' (ours or anchor)" ;; esac
+case "$config" in normal | debug) ;; *) die "unknown CONFIG='$config' (normal or debug)" ;; esac
+
+mem=${MEM:-3G}
+case "$mem" in
+*[Gg]) mem=$((${mem%[Gg]} * 1024)) ;;
+*[Mm]) mem=${mem%[Mm]} ;;
+esac
+[[ "$mem" =~ ^[0-9]+$ ]] && [ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}' (e.g. 3G or 2048M)"
+smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200}
+[[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
+[[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ "$nodes" -le "$smp" ] || die "bad NODES='$nodes' (1..SMP)"
+[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "bad TIMEOUT='$timeout'"
+image=$OBJ_ROOT/$kernel-$config/arch/x86/boot/bzImage
+[ -f "$image" ] || die "no ${image#$TOP/}: build it first (make kernel KERNEL=$kernel CONFIG=$config)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run: make deps)"
+
+out=${OUT:-$BUILD/vm/$kernel-$config}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/{status,cmd.log,dmesg,console.log}
+printf '#!/bin/bash\n%s\n' "${CMD:-uname -a}" >"$out/cmd.sh"
+
+# NUMA: split memory (in MiB) and CPUs evenly over the nodes.
+numa=()
+if [ "$nodes" -gt 1 ]; then
+	per=$((mem / nodes / 2 * 2)) cpn=$((smp / nodes))
+	mem=$((per * nodes))
+	for ((n = 0; n < nodes; n++)); do
+		lo=$((n * cpn)) hi=$((n == nodes - 1 ? smp - 1 : n * cpn + cpn - 1))
+		numa+=(-object "memory-backend-ram,id=m$n,size=${per}M"
+			-numa "node,nodeid=$n,memdev=m$n,cpus=$lo-$hi")
+	done
+fi
+
+cmdline="console=ttyS0,115200 root=hostroot rootfstype=9p"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
+[ "$config" = debug ] && cmdline+=" panic_on_warn=1"
+cmdline+=" ${APPEND:-}"
+
+run_qemu() { # ACCEL TIMEOUT CONSOLE
+	local accel=$1 cpu=max
+	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
+	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
+		-m "${mem}M" -smp "$smp" "${numa[@]}" \
+		-nodefaults -display none -no-reboot -serial stdio \
+		-kernel "$image" -append "$cmdline" \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on \
+		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+		-fsdev local,id=out,path="$out",security_model=none \
+		-device virtio-9p-pci,fsdev=out,mount_tag=out \
+		</dev/null 2>&1 | tee "$3"
+	return "${PIPESTATUS[0]}"
+}
+
+# KVM hangs at boot on some hosts: use it only after a probe boot works.
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg probe=$BUILD/vm/kvm-probe
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		if [ ! -f "$probe" ]; then
+			note "probing KVM with a short boot"
+			if run_qemu kvm 60 "$out/console.log" >/dev/null 2>&1 && [ "$(cat "$out/status" 2>/dev/null)" = 0 ]; then
+				echo kvm >"$probe"
+			else
+				echo tcg >"$probe"
+			fi
+			rm -f "$out"/{status,cmd.log,dmesg,console.log}
+		fi
+		accel=$(cat "$probe")
+	fi
+fi
+case "$accel" in kvm | tcg) ;; *) die "bad ACCEL='$accel' (kvm or tcg)" ;; esac
+
+note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
+rc=0
+run_qemu "$accel" "$timeout" "$out/console.log" || rc=$?
+
+# Kernel reports, in the console (timestamped kernel lines) and in dmesg.
+pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
+pat+='possible (circular|recursive) locking|inconsistent lock state|'
+pat+='suspicious RCU usage|lockdep|detected stalls|INFO: task .* blocked|'
+pat+='Unable to handle|kernel BUG|list_(add|del) corruption|Bad page'
+reports=$( { grep -aE '^\[ *[0-9]+\.[0-9]+\]' "$out/console.log" || true;
+	cat "$out/dmesg" 2>/dev/null || true; } | grep -aE "$pat" | sort -u | head -20 || true)
+if [ -n "$reports" ]; then
+	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
+	grep -anE -A25 "$pat" "$out/console.log" | head -60 >&2 || true
+	exit 3
+fi
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	printf '%s: guest timed out after %ss; last console lines:\n' "${0##*/}" "$timeout" >&2
+	tail -20 "$out/console.log" >&2
+	exit 124
+fi
+[ -f "$out/status" ] || { echo "vm.sh: the guest ended without a status (qemu exit $rc)" >&2; tail -20 "$out/console.log" >&2; exit 2; }
+status=$(cat "$out/status")
+exit "$status"
