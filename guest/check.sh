@@ -81,9 +81,25 @@ cd /tmp/mm || exit 1
 rc=$?
 sed -n 's/^\(not \)\?ok [0-9]* \(.*\)/\1ok \2/p' /tmp/vmtests.log >/tmp/vmtests.res
 grep -v '^\(not \)\?ok ' /tmp/vmtests.log
+# Tests that fail on the pristine 6.12 base for reasons that are not HVO's,
+# with the reason; they count as skips, and a pass is reported as it is.
+known_failure() {
+	case "$1" in
+	hugetlb-read-hwpoison*)
+		echo "fails on the 6.12 base, HVO on or off: madvise(MADV_HWPOISON) sends SIGBUS (BUS_MCEERR_AR) to the caller (mm/madvise.c passes MF_ACTION_REQUIRED) and the test has no handler" ;;
+	*) return 1 ;;
+	esac
+}
+
 while read -r line; do
 	case "$line" in
-	"not ok "*) not_ok "selftests/mm/${line#not ok }" ;;
+	"not ok "*)
+		t=${line#not ok }
+		if why=$(known_failure "$t"); then
+			skip "selftests/mm/${t%% \#*}" "$why"
+		else
+			not_ok "selftests/mm/$t"
+		fi ;;
 	*"# SKIP"*)
 		t=${line#ok }
 		# Say why: the test's own last words before [SKIP].

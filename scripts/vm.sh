@@ -34,7 +34,8 @@ esac
 [[ "$mem" =~ ^[0-9]+$ ]] && [ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}' (e.g. 3G or 2048M)"
 smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200}
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
-[[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ "$nodes" -le "$smp" ] || die "bad NODES='$nodes' (1..SMP)"
+[[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ $((smp % nodes)) = 0 ] ||
+	die "bad NODES='$nodes' (SMP=$smp must be a multiple of it)"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "bad TIMEOUT='$timeout'"
 image=$OBJ_ROOT/$kernel-$config/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no ${image#$TOP/}: build it first (make kernel KERNEL=$kernel CONFIG=$config)"
@@ -49,10 +50,11 @@ printf '#!/bin/bash\n%s\n' "${CMD:-uname -a}" >"$out/cmd.sh"
 # NUMA: split memory (in MiB) and CPUs evenly over the nodes.
 numa=()
 if [ "$nodes" -gt 1 ]; then
+	# One socket per node, so that no cache is shared across nodes.
 	per=$((mem / nodes / 2 * 2)) cpn=$((smp / nodes))
 	mem=$((per * nodes))
 	for ((n = 0; n < nodes; n++)); do
-		lo=$((n * cpn)) hi=$((n == nodes - 1 ? smp - 1 : n * cpn + cpn - 1))
+		lo=$((n * cpn)) hi=$((n * cpn + cpn - 1))
 		numa+=(-object "memory-backend-ram,id=m$n,size=${per}M"
 			-numa "node,nodeid=$n,memdev=m$n,cpus=$lo-$hi")
 	done
@@ -68,10 +70,10 @@ run_qemu() { # ACCEL TIMEOUT CONSOLE
 	local accel=$1 cpu=max
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
 	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
-		-m "${mem}M" -smp "$smp" "${numa[@]}" \
+		-m "${mem}M" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" "${numa[@]}" \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-kernel "$image" -append "$cmdline" \
-		-fsdev local,id=root,path=/,security_model=none,readonly=on \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev local,id=out,path="$out",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
