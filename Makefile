@@ -40,7 +40,7 @@ anchor: base
 	@$(S)/kernel.sh anchor $(CONFIG)
 
 selftests:
-	@$(S)/selftests.sh $(KERNEL)
+	@$(S)/selftests.sh $(KERNEL) $(CONFIG)
 
 vm:
 	@$(S)/vm.sh
@@ -52,4 +52,4 @@ check:
 	@$(S)/check.sh
 
 clean:
-	rm -rf build/obj build/vm build/check build/selftests
+	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests

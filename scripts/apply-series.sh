@@ -14,8 +14,8 @@ set -euo pipefail
 die() { printf 'apply-series: error: %s\n' "$*" >&2; exit 1; }
 
 [ $# -eq 2 ] || die "usage: apply-series.sh PATCHDIR TREE"
-pdir=$(cd "$1" && pwd) || die "no patch directory $1"
-tree=$(cd "$2" && pwd) || die "no tree $2"
+pdir=$(cd "$1" && pwd -P) || die "no patch directory $1"
+tree=$(cd "$2" && pwd -P) || die "no tree $2"
 [ -f "$tree/Makefile" ] && grep -q '^PATCHLEVEL = 12$' "$tree/Makefile" ||
 	die "$tree is not a Linux 6.12 tree"
 series=$pdir/series
@@ -26,6 +26,13 @@ git -C "$tree" rev-parse --is-inside-work-tree >/dev/null 2>&1 &&
 	[ "$(git -C "$tree" rev-parse --show-toplevel)" = "$tree" ] && is_git=1
 if [ $is_git = 1 ] && [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
 	die "$tree has uncommitted changes"
+fi
+# A plain tree inside some other git work tree: keep git apply to this one.
+export GIT_CEILING_DIRECTORIES=${tree%/*}
+# Commits need an identity; use the tree's or the user's, else a neutral one.
+if [ $is_git = 1 ] && ! git -C "$tree" config user.email >/dev/null; then
+	export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-apply-series}
+	export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-apply-series@localhost}
 fi
 
 work=$(mktemp -d)
@@ -60,7 +67,7 @@ split_deletions() {
 }
 
 n=0
-while read -r name; do
+while read -r name <&3 || [ -n "$name" ]; do
 	case "$name" in ''|'#'*) continue ;; esac
 	p=$pdir/$name
 	[ -f "$p" ] || die "series names $name, which is not in $pdir"
@@ -68,13 +75,22 @@ while read -r name; do
 	rm -f "$work/deletions" "$work/rest"
 	split_deletions "$p"
 
+	# Check the whole patch before touching the tree.
 	while read -r path blob; do
+		[ -n "$blob" ] || die "$name deletes $path without a blob id"
 		[ -f "$tree/$path" ] || die "$name deletes $path, which $tree does not have"
 		have=$(git hash-object "$tree/$path")
 		case "$have" in
 		"$blob"*) ;;
 		*) die "$name deletes $path with blob $blob, but the tree has $have" ;;
 		esac
+	done <"$work/deletions"
+	if grep -q '^diff --git ' "$work/rest"; then
+		(cd "$tree" && git apply --check --whitespace=nowarn "$work/rest") ||
+			die "$name does not apply"
+	fi
+
+	while read -r path blob; do
 		if [ $is_git = 1 ]; then
 			git -C "$tree" rm -q -- "$path"
 		else
@@ -101,9 +117,9 @@ while read -r name; do
 		subject=${subject#\[PATCH*\] }
 		{ printf '%s\n\n' "$subject"; cat "$work/msg"; } >"$work/commitmsg"
 		GIT_AUTHOR_NAME=$author GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$date \
-			git -C "$tree" commit -q --allow-empty --cleanup=strip -F "$work/commitmsg" ||
+			git -C "$tree" commit -q --allow-empty --cleanup=whitespace -F "$work/commitmsg" ||
 			die "cannot commit $name"
 	fi
 	printf 'applied %s\n' "$name"
-done <"$series"
+done 3<"$series"
 printf 'apply-series: %d patches applied to %s\n' "$n" "$tree" >&2

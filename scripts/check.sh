@@ -20,9 +20,18 @@ record() { # STATUS NAME [DIRECTIVE]: add one result line
 	echo "$1 - $2${3:+ # $3}" | tee -a "$results"
 }
 
+plan_ok() { # TAPFILE: the plan line '1..N' is there and N results precede it
+	local plan
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | tail -1)
+	[ -n "$plan" ] && [ "$plan" = "$(grep -c '^\(not \)\?ok [0-9]' "$1")" ]
+}
+
 # The series must apply and build before anything runs.
 phase deps "$TOP/scripts/deps.sh" || { record "not ok" "host packages installed"; }
-phase harness-tests "$TOP/scripts/test-harness.sh" >"$BUILD/check/harness.tap" 2>&1
+rc=0
+phase harness-tests "$TOP/scripts/test-harness.sh" >"$BUILD/check/harness.tap" 2>&1 || rc=$?
+plan_ok "$BUILD/check/harness.tap" && [ $rc = 0 ] ||
+	record "not ok" "harness tests ran to their plan (exit $rc)"
 sed -n 's/^\(not ok\|ok\) [0-9]* \(.*\)/\1|\2/p' "$BUILD/check/harness.tap" |
 	while IFS='|' read -r st name; do
 		case "$name" in
@@ -48,7 +57,7 @@ for config in $configs; do
 		continue
 	fi
 	if [ $built_selftests = 0 ]; then
-		if phase selftests "$TOP/scripts/selftests.sh" ours; then
+		if phase selftests "$TOP/scripts/selftests.sh" ours "$config"; then
 			record ok "hugetlb selftests build"
 			built_selftests=1
 		else
@@ -61,6 +70,7 @@ for config in $configs; do
 		out=$BUILD/check/$config-hvo-$hvo
 		mkdir -p "$out"
 		rc=0
+		rm -f "$out/cmd.log" "$out/status"
 		OUT=$out KERNEL=ours CONFIG=$config APPEND="hugetlb_free_vmemmap=$hvo" \
 			TIMEOUT=${CHECK_TIMEOUT:-1500} \
 			CMD="bash $TOP/guest/check.sh $hvo $BUILD/selftests/ours/mm" \
@@ -74,13 +84,14 @@ for config in $configs; do
 				esac
 			done
 		tail -1 "$out/vm.log" >&2
-		case $rc in
-		0 | 1) record ok "$run: guest finished, kernel log clean" ;;
-		*)
-			record "not ok" "$run: guest finished, kernel log clean (vm.sh exit $rc, see ${out#$TOP/})"
-			grep -A30 'kernel reports\|timed out\|without a status' "$out/vm.log" | head -40 >&2
-			;;
-		esac
+		# Clean only if vm.sh passed the guest's own status through and
+		# the guest printed every result it planned.
+		if [ -f "$out/status" ] && [ "$rc" = "$(cat "$out/status")" ] && plan_ok "$out/cmd.log"; then
+			record ok "$run: guest ran every test, kernel log clean"
+		else
+			record "not ok" "$run: guest ran every test, kernel log clean (vm.sh exit $rc, see ${out#$TOP/})"
+			grep -A30 'kernel reports\|timed out\|without a status\|error:' "$out/vm.log" | head -40 >&2
+		fi
 	done
 done
 

@@ -2,19 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # kernel.sh KERNEL CONFIG: build a bzImage.
 #   KERNEL: ours   (build/linux: the base plus patches/)
-#           anchor (build/src: the pristine base with its own HVO)
+#           anchor (build/anchor/linux: the pristine base with its own HVO)
 #   CONFIG: normal (tinyconfig + configs/hvo.config)
 #           debug  (normal + configs/debug.config)
-# Output in build/obj/KERNEL-CONFIG; ccache keeps rebuilds short.
+# Output in kernel_obj (scripts/lib.sh); ccache keeps rebuilds short.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-ours} config=${2:-normal}
-case "$kernel" in
-ours) src=$BUILD/linux ;;
-anchor) src=$BASE_SRC ;;
-*) die "unknown KERNEL '$kernel' (ours or anchor)" ;;
-esac
+src=$(kernel_src "$kernel") || die "unknown KERNEL '$kernel' (ours or anchor)"
 case "$config" in
 normal) frags="$TOP/configs/hvo.config" ;;
 debug) frags="$TOP/configs/hvo.config $TOP/configs/debug.config" ;;
@@ -22,7 +18,7 @@ debug) frags="$TOP/configs/hvo.config $TOP/configs/debug.config" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source in ${src#$TOP/} (run: make tree)"
 
-obj=$OBJ_ROOT/$kernel-$config
+obj=$(kernel_obj "$kernel" "$config")
 mkdir -p "$obj"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=$TOP

@@ -1,19 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# selftests.sh KERNEL: build the mm selftests of run_vmtests.sh's 'hugetlb'
-# category from KERNEL's source (ours or anchor) against that kernel's
-# exported headers, into build/selftests/KERNEL/mm.  The list comes from
+# selftests.sh KERNEL [CONFIG]: build the mm selftests of run_vmtests.sh's 'hugetlb'
+# category from KERNEL's source (ours or anchor) against the headers that
+# kernel's CONFIG (normal) build exported, into build/selftests/KERNEL/mm.  The list comes from
 # run_vmtests.sh itself, so tests a patch adds there are picked up.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=${1:-ours}
-case "$kernel" in
-ours) src=$BUILD/linux ;;
-anchor) src=$BASE_SRC ;;
-*) die "unknown KERNEL '$kernel' (ours or anchor)" ;;
-esac
-hdr=$BUILD/obj/$kernel-normal/hdr
+kernel=${1:-ours} config=${2:-normal}
+src=$(kernel_src "$kernel") || die "unknown KERNEL '$kernel' (ours or anchor)"
+hdr=$(kernel_obj "$kernel" "$config")/hdr
 [ -d "$hdr/include" ] || die "no headers in ${hdr#$TOP/} (build the kernel first)"
 mm=$src/tools/testing/selftests/mm
 out=$BUILD/selftests/$kernel/mm

@@ -99,15 +99,18 @@ fails_with "vm: unknown KERNEL= is refused" "unknown KERNEL='bogus'" \
 	env KERNEL=bogus "$TOP/scripts/vm.sh"
 fails_with "vm: unknown CONFIG= is refused" "unknown CONFIG='bogus'" \
 	env CONFIG=bogus "$TOP/scripts/vm.sh"
-fails_with "vm: bad MEM= is refused" "bad MEM" \
-	env MEM=12 "$TOP/scripts/vm.sh"
+for m in 12 1.5G abcG "a[\$(touch $tmp/ran)]G"; do
+	fails_with "vm: bad MEM=$m is refused" "bad MEM" env MEM="$m" "$TOP/scripts/vm.sh"
+done
+[ ! -e "$tmp/ran" ] && ok "vm: MEM= is never evaluated" || not_ok "vm: MEM= is never evaluated"
 fails_with "kernel: unknown KERNEL is refused" "unknown KERNEL 'bogus'" \
 	"$TOP/scripts/kernel.sh" bogus normal
 fails_with "vm: a missing bzImage is named" "ours-debug/arch/x86/boot/bzImage: build it first" \
 	env OBJ_ROOT="$tmp/none" CONFIG=debug "$TOP/scripts/vm.sh"
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \
-		"Versions served now" env HVO_BASE_VERSION=6.12.0-0~hvo-test "$TOP/scripts/deps.sh"
+		"Versions served now" env HVO_BASE_VERSION=6.12.0-0~hvo-test "$TOP/scripts/deps.sh" --check-pin
+	check "deps: the pinned version is served" "$TOP/scripts/deps.sh" --check-pin
 else
 	echo "ok $((n += 1)) deps: unserved pin # SKIP apt lists not available"
 fi

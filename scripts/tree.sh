@@ -15,6 +15,10 @@ if [ -d "$tree/.git" ] && [ "${FORCE:-0}" != 1 ]; then
 	if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
 		die "build/linux has uncommitted changes; commit them and run make export, or FORCE=1 make tree"
 	fi
+	if git -C "$tree" rev-parse -q --verify base >/dev/null &&
+		! git -C "$tree" log -1 --format=%B base | grep -qF "sha256 $BASE_SHA256"; then
+		die "build/linux stands on another base than the pin; export your work, then FORCE=1 make tree"
+	fi
 	if git -C "$tree" rev-parse -q --verify base >/dev/null; then
 		mine=$(git -C "$tree" rev-list base..HEAD | while read -r c; do
 			git -C "$tree" show -D "$c" | git patch-id --stable | cut -d' ' -f1
@@ -26,7 +30,7 @@ if [ -d "$tree/.git" ] && [ "${FORCE:-0}" != 1 ]; then
 			note "build/linux already matches patches/"
 			exit 0
 		fi
-		die "build/linux has commits that differ from patches/; run make export first, or FORCE=1 make tree"
+		die "build/linux and patches/ differ: if build/linux is newer, make export; if patches/ is newer (a pull), FORCE=1 make tree"
 	fi
 fi
 
@@ -41,7 +45,7 @@ git config user.email >/dev/null || git config user.email "hvo@localhost"
 # Fixed dates: the base commit id is the same on every machine.
 export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z"
 git add -A -f .
-git commit -q -m "Linux $BASE_VERSION ($BASE_PKG)" --author "Debian <debian-kernel@lists.debian.org>"
+git commit -q -m "Linux $BASE_VERSION ($BASE_PKG)" -m "Tarball sha256 $BASE_SHA256" --author "Debian <debian-kernel@lists.debian.org>"
 git tag -f base >/dev/null
 unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 "$TOP/scripts/apply-series.sh" "$TOP/patches" "$tree"

@@ -16,34 +16,39 @@
 #   OUT      run directory (default build/vm/KERNEL-CONFIG)
 #   ACCEL    kvm | tcg (default: kvm if a probe boot works, else tcg)
 #
-# Fails (exit 1 or more) on the command's failure, a guest that does not
-# finish, or any oops, BUG, WARNING, KASAN, lockdep report or panic in the
-# kernel log; the report is shown.
+# Exit status: the command's own status when the guest finished with a clean
+# kernel log; 124 when the guest did not finish in time; 125 for a kernel
+# report (oops, BUG, WARNING, KASAN, lockdep, panic: shown), a guest that
+# ended without a status, or bad input.  The guest's status is also left in
+# OUT/status, so callers can tell the two apart.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+die() {
+	printf 'vm.sh: error: %s\n' "$*" >&2
+	exit 125
+}
 
 kernel=${KERNEL:-ours} config=${CONFIG:-normal}
 case "$kernel" in ours | anchor) ;; *) die "unknown KERNEL='$kernel' (ours or anchor)" ;; esac
 case "$config" in normal | debug) ;; *) die "unknown CONFIG='$config' (normal or debug)" ;; esac
 
-mem=${MEM:-3G}
-case "$mem" in
-*[Gg]) mem=$((${mem%[Gg]} * 1024)) ;;
-*[Mm]) mem=${mem%[Mm]} ;;
-esac
-[[ "$mem" =~ ^[0-9]+$ ]] && [ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}' (e.g. 3G or 2048M)"
+[[ "${MEM:-3G}" =~ ^([0-9]{1,6})([GgMm]?)$ ]] || die "bad MEM='${MEM:-}' (e.g. 3G or 2048M)"
+mem=$((10#${BASH_REMATCH[1]}))
+case "${BASH_REMATCH[2]}" in [Gg]) mem=$((mem * 1024)) ;; esac
+[ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}': at least 256M"
 smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200}
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
 [[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ $((smp % nodes)) = 0 ] ||
 	die "bad NODES='$nodes' (SMP=$smp must be a multiple of it)"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "bad TIMEOUT='$timeout'"
-image=$OBJ_ROOT/$kernel-$config/arch/x86/boot/bzImage
+image=$(kernel_obj "$kernel" "$config")/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no ${image#$TOP/}: build it first (make kernel KERNEL=$kernel CONFIG=$config)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run: make deps)"
 
 out=${OUT:-$BUILD/vm/$kernel-$config}
 mkdir -p "$out"
-out=$(cd "$out" && pwd)
+out=$(cd "$out" && pwd -P)
+check_path "$out"
 rm -f "$out"/{status,cmd.log,dmesg,console.log}
 printf '#!/bin/bash\n%s\n' "${CMD:-uname -a}" >"$out/cmd.sh"
 
@@ -66,7 +71,7 @@ cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
 [ "$config" = debug ] && cmdline+=" panic_on_warn=1"
 cmdline+=" ${APPEND:-}"
 
-run_qemu() { # ACCEL TIMEOUT CONSOLE
+run_qemu() { # ACCEL TIMEOUT RUNDIR
 	local accel=$1 cpu=max
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
 	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
@@ -75,34 +80,39 @@ run_qemu() { # ACCEL TIMEOUT CONSOLE
 		-kernel "$image" -append "$cmdline" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
-		-fsdev local,id=out,path="$out",security_model=none \
+		-fsdev local,id=out,path="$3",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
-		</dev/null 2>&1 | tee "$3"
+		</dev/null 2>&1 | tee "$3/console.log"
 	return "${PIPESTATUS[0]}"
 }
 
-# KVM hangs at boot on some hosts: use it only after a probe boot works.
+# KVM hangs at boot on some hosts: use it only after a probe boot (running
+# 'true' in a run directory of its own) works.  The verdict is kept per kernel
+# image in build/vm/kvm-probe.
 accel=${ACCEL:-}
 if [ -z "$accel" ]; then
-	accel=tcg probe=$BUILD/vm/kvm-probe
+	accel=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		if [ ! -f "$probe" ]; then
+		probe=$BUILD/vm/kvm-probe
+		key=$(cksum <"$image" | cut -d' ' -f1)
+		if [ "$(cut -d' ' -f1 "$probe" 2>/dev/null)" != "$key" ]; then
 			note "probing KVM with a short boot"
-			if run_qemu kvm 60 "$out/console.log" >/dev/null 2>&1 && [ "$(cat "$out/status" 2>/dev/null)" = 0 ]; then
-				echo kvm >"$probe"
-			else
-				echo tcg >"$probe"
-			fi
-			rm -f "$out"/{status,cmd.log,dmesg,console.log}
+			pdir=$BUILD/vm/probe
+			mkdir -p "$pdir" && rm -f "$pdir"/{status,cmd.log,dmesg,console.log}
+			printf '#!/bin/bash\ntrue\n' >"$pdir/cmd.sh"
+			verdict=tcg
+			run_qemu kvm 60 "$pdir" >/dev/null 2>&1 &&
+				[ "$(cat "$pdir/status" 2>/dev/null)" = 0 ] && verdict=kvm
+			echo "$key $verdict" >"$probe.tmp" && mv "$probe.tmp" "$probe"
 		fi
-		accel=$(cat "$probe")
+		accel=$(cut -d' ' -f2 "$probe")
 	fi
 fi
 case "$accel" in kvm | tcg) ;; *) die "bad ACCEL='$accel' (kvm or tcg)" ;; esac
 
 note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
 rc=0
-run_qemu "$accel" "$timeout" "$out/console.log" || rc=$?
+run_qemu "$accel" "$timeout" "$out" || rc=$?
 
 # Kernel reports, in the console (timestamped kernel lines) and in dmesg.
 pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
@@ -114,13 +124,15 @@ reports=$( { grep -aE '^\[ *[0-9]+\.[0-9]+\]' "$out/console.log" || true;
 if [ -n "$reports" ]; then
 	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
 	grep -anE -A25 "$pat" "$out/console.log" | head -60 >&2 || true
-	exit 3
+	exit 125
 fi
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	printf '%s: guest timed out after %ss; last console lines:\n' "${0##*/}" "$timeout" >&2
 	tail -20 "$out/console.log" >&2
 	exit 124
 fi
-[ -f "$out/status" ] || { echo "vm.sh: the guest ended without a status (qemu exit $rc)" >&2; tail -20 "$out/console.log" >&2; exit 2; }
-status=$(cat "$out/status")
-exit "$status"
+if [ ! -f "$out/status" ]; then
+	tail -20 "$out/console.log" >&2
+	die "the guest ended without a status (qemu exit $rc)"
+fi
+exit "$(cat "$out/status")"
