@@ -5,6 +5,7 @@
 # Prints TAP.  Harness checks first, then run_vmtests.sh -t hugetlb -d.
 set -u
 hvo=$1 stdir=$2
+here=$(cd "$(dirname "$0")" && pwd)
 n=0 fails=0
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
@@ -75,7 +76,26 @@ else
 	fi
 fi
 
-# 3. The selftests of run_vmtests.sh's hugetlb category (destructive ones
+# 3. Once the pool has shrunk, no struct page of a former huge page reads as
+#    a compound head without tails: restore rebuilt genuine struct pages
+#    (copying the head's vmemmap frame into the tail frames does not).
+per_huge=$((hpage_kb * 1024 / $(getconf PAGESIZE)))
+echo 0 >$nr
+echo $want_pages >$nr
+python3 "$here/tails.py" heads >/tmp/heads
+echo 0 >$nr
+python3 "$here/tails.py" lone-heads /tmp/heads $per_huge >/tmp/lone
+echo "$saved" >$nr
+nheads=$(wc -l </tmp/heads)
+if [ "$nheads" -lt 1 ]; then
+	not_ok "hvo_restore_struct_pages: no hugetlb head page found in /proc/kpageflags"
+elif [ -s /tmp/lone ]; then
+	not_ok "hvo_restore_struct_pages: $(wc -l </tmp/lone) pages of $nheads freed huge pages read as compound heads without tails (first pfn $(head -1 /tmp/lone))"
+else
+	ok "hvo_restore_struct_pages: $nheads huge pages freed, no struct page left as a lone head"
+fi
+
+# 4. The selftests of run_vmtests.sh's hugetlb category (destructive ones
 #    included: soft-offline and hwpoison), on a writable copy.
 if ! cp -a "$stdir" /tmp/mm || ! cd /tmp/mm; then
 	not_ok "selftests: cannot copy $stdir"

@@ -32,24 +32,36 @@ kmake() {
 }
 
 # Config: tinyconfig, then the fragments, then check each requested option.
-kmake tinyconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags >"$obj/merge.log" 2>&1 ||
-	{ cat "$obj/merge.log" >&2; die "merge_config failed"; }
-kmake olddefconfig >/dev/null
-bad=0
-for f in $frags; do
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		opt=${line%%=*} val=${line#*=}
-		if [ "$val" = n ]; then
-			grep -q "^$opt=" "$obj/.config" && { echo "  $opt: wanted n" >&2; bad=1; }
-		else
-			grep -qxF "$line" "$obj/.config" ||
-				{ echo "  $opt: wanted $val, got $(grep "^$opt=\|# $opt " "$obj/.config" || echo unset)" >&2; bad=1; }
-		fi
-	done <"$f"
-done
-[ $bad = 0 ] || die "some config options did not stick (missing dependencies?)"
+# Skipped when neither the fragments nor any Kconfig file changed since the
+# last time (a stamp in the object tree), so a rebuild relinks nothing new.
+make_config() {
+	kmake tinyconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags >"$obj/merge.log" 2>&1 ||
+		{ cat "$obj/merge.log" >&2; die "merge_config failed"; }
+	kmake olddefconfig >/dev/null
+	local bad=0 f line opt val
+	for f in $frags; do
+		while IFS= read -r line; do
+			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+			opt=${line%%=*} val=${line#*=}
+			if [ "$val" = n ]; then
+				grep -q "^$opt=" "$obj/.config" && { echo "  $opt: wanted n" >&2; bad=1; }
+			else
+				grep -qxF "$line" "$obj/.config" ||
+					{ echo "  $opt: wanted $val, got $(grep "^$opt=\|# $opt " "$obj/.config" || echo unset)" >&2; bad=1; }
+			fi
+		done <"$f"
+	done
+	[ $bad = 0 ] || die "some config options did not stick (missing dependencies?)"
+}
+stamp=$( { cat $frags; cd "$src" && find . -name 'Kconfig*' -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -d' ' -f1)
+if [ -f "$obj/.config" ] && [ "$(cat "$obj/.hvo-config-stamp" 2>/dev/null)" = "$stamp" ]; then
+	note "config of $kernel-$config unchanged"
+else
+	rm -f "$obj/.hvo-config-stamp"
+	make_config
+	echo "$stamp" >"$obj/.hvo-config-stamp"
+fi
 
 note "building $kernel-$config kernel in ${obj#$TOP/}"
 kmake -j"$(nproc)" bzImage

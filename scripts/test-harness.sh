@@ -100,7 +100,7 @@ fails_with "vm: unknown KERNEL= is refused" "unknown KERNEL='bogus'" \
 fails_with "vm: unknown CONFIG= is refused" "unknown CONFIG='bogus'" \
 	env CONFIG=bogus "$TOP/scripts/vm.sh"
 for m in 12 1.5G abcG "a[\$(touch $tmp/ran)]G"; do
-	fails_with "vm: bad MEM=$m is refused" "bad MEM" env MEM="$m" "$TOP/scripts/vm.sh"
+	fails_with "vm: bad MEM=${m//$tmp/TMP} is refused" "bad MEM" env MEM="$m" "$TOP/scripts/vm.sh"
 done
 [ ! -e "$tmp/ran" ] && ok "vm: MEM= is never evaluated" || not_ok "vm: MEM= is never evaluated"
 fails_with "kernel: unknown KERNEL is refused" "unknown KERNEL 'bogus'" \

@@ -117,7 +117,7 @@ run_qemu "$accel" "$timeout" "$out" || rc=$?
 # Kernel reports, in the console (timestamped kernel lines) and in dmesg.
 pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
 pat+='possible (circular|recursive) locking|inconsistent lock state|'
-pat+='suspicious RCU usage|lockdep|detected stalls|INFO: task .* blocked|'
+pat+='suspicious RCU usage|detected stalls|INFO: task .* blocked|'
 pat+='Unable to handle|kernel BUG|list_(add|del) corruption|Bad page'
 reports=$( { grep -aE '^\[ *[0-9]+\.[0-9]+\]' "$out/console.log" || true;
 	cat "$out/dmesg" 2>/dev/null || true; } | grep -aE "$pat" | sort -u | head -20 || true)

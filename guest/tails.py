@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Runs inside the guest: tails.py heads | lone-heads HEADS_FILE
+
+heads: print the pfn of every hugetlb head page (KPF_HUGE + KPF_COMPOUND_HEAD)
+from /proc/kpageflags, one per line.
+
+lone-heads HEADS_FILE: after the pool that held those heads was shrunk,
+print every pfn inside their former ranges that still reads as a compound
+head with no tail after it: a struct page left with a head's contents, as
+when vmemmap is restored by copying the head frame into the tail frames.
+"""
+import sys
+
+KPF_COMPOUND_HEAD, KPF_COMPOUND_TAIL, KPF_HUGE = 15, 16, 17
+
+
+def flags(pfn, count):
+    with open("/proc/kpageflags", "rb") as f:
+        f.seek(pfn * 8)
+        data = f.read(count * 8)
+    return [int.from_bytes(data[i:i + 8], "little") for i in range(0, len(data), 8)]
+
+
+def bit(v, b):
+    return (v >> b) & 1
+
+
+def heads():
+    start, chunk = 0, 1 << 16
+    while True:
+        f = flags(start, chunk)
+        if not f:
+            break
+        for i, v in enumerate(f):
+            if bit(v, KPF_HUGE) and bit(v, KPF_COMPOUND_HEAD):
+                print(start + i)
+        start += chunk
+
+
+def lone_heads(path, nr):
+    for line in open(path):
+        head = int(line)
+        f = flags(head, nr + 1)
+        for i in range(1, nr):
+            if bit(f[i], KPF_COMPOUND_HEAD) and not bit(f[i + 1], KPF_COMPOUND_TAIL):
+                print(head + i)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "heads":
+        heads()
+    else:
+        lone_heads(sys.argv[2], int(sys.argv[3]))
