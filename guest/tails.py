@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Runs inside the guest: tails.py heads | lone-heads HEADS_FILE
+"""Runs inside the guest: tails.py heads | stale HEADS_FILE PAGES
 
 heads: print the pfn of every hugetlb head page (KPF_HUGE + KPF_COMPOUND_HEAD)
 from /proc/kpageflags, one per line.
 
-lone-heads HEADS_FILE: after the pool that held those heads was shrunk,
-print every pfn inside their former ranges that still reads as a compound
-head with no tail after it: a struct page left with a head's contents, as
-when vmemmap is restored by copying the head frame into the tail frames.
+stale HEADS_FILE PAGES: once every huge page of the system is freed, print
+each pfn of the former huge pages (PAGES each) whose struct page still
+reads as part of a hugetlb page, or as a compound head with no tail after
+it: a struct page left with a head's contents, as when vmemmap is restored
+by copying the head's frame into the tail frames.
 """
 import sys
 
@@ -38,12 +39,13 @@ def heads():
         start += chunk
 
 
-def lone_heads(path, nr):
+def stale(path, nr):
     for line in open(path):
         head = int(line)
         f = flags(head, nr + 1)
-        for i in range(1, nr):
-            if bit(f[i], KPF_COMPOUND_HEAD) and not bit(f[i + 1], KPF_COMPOUND_TAIL):
+        for i in range(nr):
+            lone = i and bit(f[i], KPF_COMPOUND_HEAD) and not bit(f[i + 1], KPF_COMPOUND_TAIL)
+            if bit(f[i], KPF_HUGE) or lone:
                 print(head + i)
 
 
@@ -51,4 +53,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "heads":
         heads()
     else:
-        lone_heads(sys.argv[2], int(sys.argv[3]))
+        stale(sys.argv[2], int(sys.argv[3]))
