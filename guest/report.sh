@@ -39,6 +39,16 @@ res clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_cloc
 if [ ! -e $sysctl ]; then
 	res sysctl missing
 fi
+# 1 GiB pages reserved at boot (hugepages= on the command line, optimized
+# at boot when HVO is on): free them first and count the vmemmap frames
+# that come back, so that everything below starts from a full memmap.
+f1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
+if [ -f $f1g ] && [ "$(cat $f1g)" -gt 0 ]; then
+	b=$(cat $f1g) m0=$(memmap)
+	echo 0 >$f1g
+	res 1g_boot "pages=$b back=$(($(memmap) - m0)) left=$(cat $f1g)"
+fi
+
 # sizeof(struct page), derived: vmemmap frames in use over the pages that
 # the online memory blocks span (every present section has a full memmap).
 blk=$((16#$(cat /sys/devices/system/memory/block_size_bytes)))
@@ -52,14 +62,17 @@ boot=$(cat $sysctl 2>/dev/null || echo 0)
 pool 2048 "$n2m" off >/dev/null
 for r in $(seq 1 "$rounds"); do
 	for hvo in off on; do
-		read -r got freed grow shrink back < <(pool 2048 "$n2m" $hvo)
+		set -- $(pool 2048 "$n2m" $hvo)
+		got=$1 freed=$2 grow=$3 shrink=$4 back=$5
 		res "2m_$hvo" "round=$r pages=$got freed=$freed grow_ns=$grow shrink_ns=$shrink back=$back"
 	done
 done
 
 if [ "$n1g" -gt 0 ] && [ -d /sys/kernel/mm/hugepages/hugepages-1048576kB ]; then
+
 	for hvo in off on; do
-		read -r got freed grow shrink back < <(pool 1048576 "$n1g" $hvo)
+		set -- $(pool 1048576 "$n1g" $hvo)
+		got=$1 freed=$2 grow=$3 shrink=$4 back=$5
 		res "1g_$hvo" "round=1 pages=$got freed=$freed grow_ns=$grow shrink_ns=$shrink back=$back"
 	done
 else
