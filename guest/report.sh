@@ -32,6 +32,12 @@ pool() {
 	echo "$got $((m0 - m1)) $((t1 - t0)) $((t3 - t2)) $((m0 - m2))"
 }
 
+# round TAG SIZE_KB COUNT HVO N: one measured round, as a result line.
+round() {
+	set -- "$@" $(pool "$2" "$3" "$4")
+	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10}"
+}
+
 res kernel "$(uname -r)"
 res cmdline "$(cat /proc/cmdline)"
 res memtotal_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
@@ -62,18 +68,13 @@ boot=$(cat $sysctl 2>/dev/null || echo 0)
 pool 2048 "$n2m" off >/dev/null
 for r in $(seq 1 "$rounds"); do
 	for hvo in off on; do
-		set -- $(pool 2048 "$n2m" $hvo)
-		got=$1 freed=$2 grow=$3 shrink=$4 back=$5
-		res "2m_$hvo" "round=$r pages=$got freed=$freed grow_ns=$grow shrink_ns=$shrink back=$back"
+		round 2m 2048 "$n2m" $hvo $r
 	done
 done
 
 if [ "$n1g" -gt 0 ] && [ -d /sys/kernel/mm/hugepages/hugepages-1048576kB ]; then
-
 	for hvo in off on; do
-		set -- $(pool 1048576 "$n1g" $hvo)
-		got=$1 freed=$2 grow=$3 shrink=$4 back=$5
-		res "1g_$hvo" "round=1 pages=$got freed=$freed grow_ns=$grow shrink_ns=$shrink back=$back"
+		round 1g 1048576 "$n1g" $hvo 1
 	done
 else
 	res 1g_none "no 1 GiB page size (needs pdpe1gb) or none asked"
