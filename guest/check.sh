@@ -6,17 +6,12 @@
 set -u
 hvo=$1 stdir=$2
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 n=0 fails=0
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
-
-# Vmemmap frames in use: the memory metric of the project.
-memmap() {
-	awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2; n++ }
-	     END { if (n == 2) print s }' /proc/vmstat
-}
 
 hpage_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
 
@@ -42,19 +37,22 @@ else
 	fi
 fi
 
-# 2. Growing a pool of default-size huge pages frees vmemmap frames with
-#    HVO on and none with it off; shrinking gives every frame back.
+# One grow and shrink of a pool of default-size huge pages serves 2 and 3.
 nr=/proc/sys/vm/nr_hugepages
 saved=$(cat $nr)
 echo 0 >$nr
-want_pages=64
 m0=$(memmap)
-echo $want_pages >$nr
+echo 64 >$nr
 got_pages=$(cat $nr)
 m1=$(memmap)
+python3 "$here/tails.py" heads >/tmp/heads
 echo 0 >$nr
 m2=$(memmap)
+python3 "$here/tails.py" stale /tmp/heads $((hpage_kb * 1024 / $(getconf PAGESIZE))) >/tmp/stale
 echo "$saved" >$nr
+
+# 2. Growing the pool frees vmemmap frames with HVO on and none with it off;
+#    shrinking gives every frame back.
 if [ -z "$m0" ] || [ -z "$m1" ] || [ -z "$m2" ]; then
 	not_ok "hvo_memmap: /proc/vmstat lacks nr_memmap_pages or nr_memmap_boot_pages"
 elif [ "$got_pages" -lt 1 ]; then
@@ -81,13 +79,6 @@ fi
 #    genuine struct pages (copying the head's vmemmap frame into the tail
 #    frames does not).  Only 2 MiB-class pools are used here, so with the
 #    default pool at 0 no page of the system may read as hugetlb.
-per_huge=$((hpage_kb * 1024 / $(getconf PAGESIZE)))
-echo 0 >$nr
-echo $want_pages >$nr
-python3 "$here/tails.py" heads >/tmp/heads
-echo 0 >$nr
-python3 "$here/tails.py" stale /tmp/heads $per_huge >/tmp/stale
-echo "$saved" >$nr
 nheads=$(wc -l </tmp/heads)
 if [ "$nheads" -lt 1 ]; then
 	not_ok "hvo_restore_struct_pages: no hugetlb head page found in /proc/kpageflags"

@@ -9,10 +9,7 @@ n2m=$1 rounds=$2 n1g=$3
 sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
 
 res() { echo "hvo-result $*"; }
-memmap() {
-	awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 }
-	     END { print s }' /proc/vmstat
-}
+. "$(dirname "$0")/lib.sh"
 now_ns() { date +%s%N; }
 
 # pool SIZE_KB COUNT HVO: grow the SIZE_KB pool from 0 to COUNT, then back
