@@ -69,18 +69,6 @@ build_wait() { # CONFIG: wait for its build and record the verdict
 	return $rc
 }
 
-# The base's own HVO restores a page's vmemmap by copying the head's frame
-# into every tail frame, so the first struct page of each tail frame keeps
-# the head's contents: "Bad page state" under the debug config, corrupted
-# buddy lists and oopses under the normal one.  While our tree carries that
-# file unchanged (patches/ does not replace it yet), what fails in an HVO-on
-# guest is this known bug: it is reported as a skip with that reason, never
-# as a pass.  The exception ends by itself once the series replaces the file.
-base_hvo_bug() {
-	cmp -s "$BUILD/linux/mm/hugetlb_vmemmap.c" "$BASE_SRC/mm/hugetlb_vmemmap.c"
-}
-known_bug="known bug of the base's HVO (restore copies the head frame into the tail frames), see README"
-
 guest_start() { # CONFIG HVO: start one guest run of guest/check.sh
 	local config=$1 hvo=$2 out=$BUILD/check/$1-hvo-$2
 	mkdir -p "$out"
@@ -103,19 +91,14 @@ wait_guests() { # wait for the guests only, not for a kernel build
 }
 
 guest_collect() { # CONFIG HVO: record the results of a finished guest run
-	local config=$1 hvo=$2 run=$1/hvo-$2 out=$BUILD/check/$1-hvo-$2 rc known=""
+	local config=$1 hvo=$2 run=$1/hvo-$2 out=$BUILD/check/$1-hvo-$2 rc
 	rc=$(cat "$out/rc" 2>/dev/null || echo 125)
-	[ "$hvo" = on ] && base_hvo_bug && known=$known_bug
 	grep '^==> phase' "$out/vm.log" >&2
 	sed -n 's/^\(not ok\|ok\) [0-9]* \(.*\)/\1|\2/p' "$out/cmd.log" 2>/dev/null |
 		while IFS='|' read -r st name; do
 			case "$st|$name" in
 			*"# SKIP"*) record ok "$run: ${name%% \# SKIP*}" "SKIP ${name#*\# SKIP }" ;;
-			"not ok|"*) if [ -n "$known" ]; then
-					record ok "$run: $name" "SKIP $known"
-				else
-					record "not ok" "$run: $name"
-				fi ;;
+			"not ok|"*) record "not ok" "$run: $name" ;;
 			*) record ok "$run: $name" ;;
 			esac
 		done
@@ -126,11 +109,7 @@ guest_collect() { # CONFIG HVO: record the results of a finished guest run
 		record ok "$verdict"
 	else
 		grep -A12 'kernel reports\|timed out\|without a status\|error:' "$out/vm.log" | head -16 >&2
-		if [ -n "$known" ]; then
-			record ok "$verdict" "SKIP $known (vm.sh exit $rc, see ${out#$TOP/})"
-		else
-			record "not ok" "$verdict (vm.sh exit $rc, see ${out#$TOP/})"
-		fi
+		record "not ok" "$verdict (vm.sh exit $rc, see ${out#$TOP/})"
 	fi
 }
 
