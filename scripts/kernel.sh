@@ -5,6 +5,7 @@
 #           anchor (build/anchor/linux: the pristine base with its own HVO)
 #   CONFIG: normal (tinyconfig + configs/hvo.config)
 #           debug  (normal + configs/debug.config)
+#           nohvo  (normal + configs/nohvo.config: HVO configured out)
 # Output in kernel_obj (scripts/lib.sh); ccache keeps rebuilds short.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +15,8 @@ src=$(kernel_src "$kernel") || die "unknown KERNEL '$kernel' (ours or anchor)"
 case "$config" in
 normal) frags="$TOP/configs/hvo.config" ;;
 debug) frags="$TOP/configs/hvo.config $TOP/configs/debug.config" ;;
-*) die "unknown CONFIG '$config' (normal or debug)" ;;
+nohvo) frags="$TOP/configs/hvo.config $TOP/configs/nohvo.config" ;;
+*) die "unknown CONFIG '$config' (normal, debug or nohvo)" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source in ${src#$TOP/} (run: make tree)"
 
@@ -39,19 +41,19 @@ make_config() {
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" $frags >"$obj/merge.log" 2>&1 ||
 		{ cat "$obj/merge.log" >&2; die "merge_config failed"; }
 	kmake olddefconfig >/dev/null
-	local bad=0 f line opt val
-	for f in $frags; do
-		while IFS= read -r line; do
-			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-			opt=${line%%=*} val=${line#*=}
-			if [ "$val" = n ]; then
-				grep -q "^$opt=" "$obj/.config" && { echo "  $opt: wanted n" >&2; bad=1; }
-			else
-				grep -qxF "$line" "$obj/.config" ||
-					{ echo "  $opt: wanted $val, got $(grep "^$opt=\|# $opt " "$obj/.config" || echo unset)" >&2; bad=1; }
-			fi
-		done <"$f"
-	done
+	# Each option as the last fragment that names it wants it.
+	local bad=0 line opt val
+	while IFS= read -r line; do
+		opt=${line%%=*} val=${line#*=}
+		if [ "$val" = n ]; then
+			grep -q "^$opt=" "$obj/.config" && { echo "  $opt: wanted n" >&2; bad=1; }
+		else
+			grep -qxF "$line" "$obj/.config" ||
+				{ echo "  $opt: wanted $val, got $(grep "^$opt=\|# $opt " "$obj/.config" || echo unset)" >&2; bad=1; }
+		fi
+	done < <(cat $frags | awk -F= '/^CONFIG_[A-Za-z0-9_]*=/ {
+		if (!($1 in last)) order[n++] = $1; last[$1] = $0 }
+		END { for (i = 0; i < n; i++) print last[order[i]] }')
 	[ $bad = 0 ] || die "some config options did not stick (missing dependencies?)"
 }
 stamp=$( { cat $frags; cd "$src" && find . -name 'Kconfig*' -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -d' ' -f1)

@@ -22,10 +22,10 @@ HOST_PKGS="build-essential flex bison bc libelf-dev libssl-dev pahole ccache
 # object tree sits two levels below its source's parent, so compile commands
 # name the same relative paths (../../linux/...) for both kernels and ccache
 # shares every object whose sources are the same.  OBJ_ROOT overrides the
-# object trees' parent (tests).
+# object trees' parent (tests), SRC_OURS our source (series-build.sh).
 kernel_src() {
 	case "$1" in
-	ours) echo "$BUILD/linux" ;;
+	ours) echo "${SRC_OURS:-$BUILD/linux}" ;;
 	anchor) echo "$BASE_SRC" ;;
 	*) return 1 ;;
 	esac
