@@ -69,15 +69,21 @@ build_wait() { # CONFIG: wait for its build and record the verdict
 	return $rc
 }
 
-guest_start() { # CONFIG HVO: start one guest run of guest/check.sh
+guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
+	# HVO=bad of guest/bootparam.sh with values that are neither on nor off
 	local config=$1 hvo=$2 out=$BUILD/check/$1-hvo-$2
+	local append="hugetlb_free_vmemmap=$hvo"
+	local cmd="bash $TOP/guest/check.sh $hvo $BUILD/selftests/ours/mm"
+	if [ "$hvo" = bad ]; then
+		append="hugetlb_free_vmemmap hugetlb_free_vmemmap=maybe"
+		cmd="bash $TOP/guest/bootparam.sh"
+	fi
 	mkdir -p "$out"
 	rm -f "$out/cmd.log" "$out/status" "$out/rc"
 	(
 		rc=0
-		OUT=$out KERNEL=ours CONFIG=$config APPEND="hugetlb_free_vmemmap=$hvo" \
-			TIMEOUT=${CHECK_TIMEOUT:-1800} \
-			CMD="bash $TOP/guest/check.sh $hvo $BUILD/selftests/ours/mm" \
+		OUT=$out KERNEL=ours CONFIG=$config APPEND="$append" \
+			TIMEOUT=${CHECK_TIMEOUT:-1800} CMD="$cmd" \
 			phase "vm-$config-hvo-$hvo" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 || rc=$?
 		echo $rc >"$out/rc"
 	) &
@@ -123,6 +129,12 @@ run_guests() { # CONFIG: the HVO settings' guests run side by side (TCG
 	for hvo in $hvos; do
 		guest_collect "$1" "$hvo"
 	done
+	# The boot parameter's bad values: one short boot, normal config only.
+	if [ "$1" = normal ]; then
+		guest_start normal bad
+		wait_guests
+		guest_collect normal bad
+	fi
 }
 
 set -- $configs
