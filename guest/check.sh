@@ -14,6 +14,12 @@ not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
 hpage_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+# Frames 0 and 1 of a page's struct pages are kept (64-byte struct page
+# assumed), the rest freed with HVO on.
+psz=$(getconf PAGESIZE)
+frames=$((hpage_kb * 1024 / psz * 64 / psz))
+want=$((frames > 2 ? frames - 2 : 0))
+[ "$hvo" = on ] || want=0
 
 echo "TAP version 13"
 echo "# kernel: $(uname -r), cmdline: $(cat /proc/cmdline)"
@@ -27,13 +33,13 @@ if [ ! -e "$sysctl" ]; then
 		skip hvo_sysctl "$sysctl missing (kernel without HVO)"
 	fi
 else
-	want=0
-	[ "$hvo" = on ] && want=1
+	on=0
+	[ "$hvo" = on ] && on=1
 	got=$(cat $sysctl)
-	if [ "$got" = "$want" ]; then
+	if [ "$got" = "$on" ]; then
 		ok "hvo_sysctl: vm.hugetlb_optimize_vmemmap=$got with hugetlb_free_vmemmap=$hvo"
 	else
-		not_ok "hvo_sysctl: vm.hugetlb_optimize_vmemmap=$got, want $want"
+		not_ok "hvo_sysctl: vm.hugetlb_optimize_vmemmap=$got, want $on"
 	fi
 fi
 
@@ -58,24 +64,36 @@ if [ -z "$m0" ] || [ -z "$m1" ] || [ -z "$m2" ]; then
 elif [ "$got_pages" -lt 1 ]; then
 	not_ok "hvo_memmap: could not allocate any $hpage_kb kB page"
 else
-	# Frames 0 and 1 of a page's struct pages are kept (64-byte struct
-	# page assumed), the rest freed.
-	psz=$(getconf PAGESIZE)
-	frames=$((hpage_kb * 1024 / psz * 64 / psz))
-	want=$((frames > 2 ? frames - 2 : 0))
 	freed=$((m0 - m1))
 	echo "# $got_pages x $hpage_kb kB pages: vmemmap frames $m0 -> $m1 -> $m2 ($((freed / got_pages)) freed per page, remainder $((freed % got_pages)); $frames frames per page)"
-	if [ "$hvo" = on ] && [ "$freed" = $((want * got_pages)) ]; then
-		ok "hvo_memmap: $want of $frames vmemmap frames freed per huge page with HVO on"
-	elif [ "$hvo" = off ] && [ "$freed" = 0 ]; then
-		ok "hvo_memmap: no vmemmap frame freed with HVO off"
+	if [ "$freed" = $((want * got_pages)) ]; then
+		ok "hvo_memmap: $want of $frames vmemmap frames freed per huge page with HVO $hvo"
 	else
-		not_ok "hvo_memmap: $freed frames freed for $got_pages pages with HVO $hvo (want $want per page with HVO on, 0 off)"
+		not_ok "hvo_memmap: $freed frames freed for $got_pages pages with HVO $hvo (want $want per page)"
 	fi
 	if [ "$m2" = "$m0" ]; then
 		ok "hvo_memmap_restore: every vmemmap frame back after shrinking the pool"
 	else
 		not_ok "hvo_memmap_restore: vmemmap frames $m0 before, $m2 after grow and shrink"
+	fi
+fi
+
+# 2b. The per-node door: pages added through the last node's own pool.
+node_nr=$(ls -d /sys/devices/system/node/node*/hugepages/hugepages-"${hpage_kb}"kB 2>/dev/null | tail -1)
+if [ -z "$node_nr" ]; then
+	skip hvo_memmap_node "no per-node pool of $hpage_kb kB pages"
+else
+	node_nr=$node_nr/nr_hugepages
+	n0=$(cat "$node_nr") m0=$(memmap)
+	echo $((n0 + 8)) >"$node_nr"
+	added=$(($(cat "$node_nr") - n0)) m1=$(memmap)
+	echo "$n0" >"$node_nr"
+	m2=$(memmap)
+	echo "# ${node_nr%/hugepages/*}: $added pages added, vmemmap frames $m0 -> $m1 -> $m2"
+	if [ "$added" -gt 0 ] && [ $((m0 - m1)) = $((want * added)) ] && [ "$m2" = "$m0" ]; then
+		ok "hvo_memmap_node: $want frames freed per page added through a node's pool, all back"
+	else
+		not_ok "hvo_memmap_node: $added pages, frames $m0 -> $m1 -> $m2, want $want freed per page"
 	fi
 fi
 
@@ -100,8 +118,16 @@ if ! cp -a "$stdir" /tmp/mm || ! cd /tmp/mm; then
 	echo "1..$n"
 	exit 1
 fi
-./run_vmtests.sh -t hugetlb -d >/tmp/vmtests.log 2>&1
-rc=$?
+# Each test's start is stamped with the seconds since the run began.
+t0=$(date +%s)
+./run_vmtests.sh -t hugetlb -d 2>&1 | while IFS= read -r l; do
+	case "$l" in
+	"# running "*) echo "$l (at $(($(date +%s) - t0)) s)" ;;
+	*) echo "$l" ;;
+	esac
+done >/tmp/vmtests.log
+rc=${PIPESTATUS[0]}
+echo "# run_vmtests.sh: $(($(date +%s) - t0)) s"
 sed -n 's/^\(not \)\?ok [0-9]* \(.*\)/\1ok \2/p' /tmp/vmtests.log >/tmp/vmtests.res
 grep -v '^\(not \)\?ok ' /tmp/vmtests.log | sed 's/^\([^#]\)/# \1/' 
 # Tests that fail on the pristine 6.12 base for reasons that are not HVO's,

@@ -30,8 +30,12 @@ for c in $commits; do
 	n=$((n + 1))
 	git -C "$bis/linux" checkout -q --detach "$c"
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
-	if build "patch-$n" normal; then
-		echo "ok $n builds: $subject"
+	# Before the patch that adds the option, build as with it off.
+	config=normal
+	grep -q '^config HUGETLB_PAGE_OPTIMIZE_VMEMMAP$' "$bis/linux/fs/Kconfig" ||
+		config=nohvo
+	if build "patch-$n" $config; then
+		echo "ok $n builds ($config config): $subject"
 	else
 		echo "not ok $n builds: $subject (see ${bis#$TOP/}/patch-$n.log)"
 		fails=$((fails + 1))
