@@ -4,7 +4,7 @@
 #   make run     boot our kernel with HVO on and report what it saves
 #   make check   build, boot and test (normal and debug config, HVO on and off)
 #
-# Other targets: deps base tree export kernel anchor selftests vm clean.
+# Other targets: deps base tree export kernel anchor selftests vm proof clean.
 # Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
 #            MEM= SMP= NODES= TIMEOUT= (see scripts/vm.sh)
 
@@ -13,7 +13,7 @@ CONFIG ?= normal
 S := scripts
 export KERNEL CONFIG CMD APPEND MEM SMP NODES TIMEOUT ACCEL OUT
 
-.PHONY: help run check deps base tree export kernel anchor selftests vm clean
+.PHONY: help run check deps base tree export kernel anchor selftests vm proof clean
 
 help:
 	@sed -n 's/^#   //p; s/^# \(Other\|Variables\|  *KERNEL\|  *MEM\)/\1/p' Makefile
@@ -51,5 +51,9 @@ run: deps
 check:
 	@$(S)/check.sh
 
+# The stress test against a scratch kernel with the walker protection out.
+proof: tree
+	@$(S)/walker-proof.sh
+
 clean:
-	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests
+	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof

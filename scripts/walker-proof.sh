@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# walker-proof.sh: show that hugetlb_vmemmap_stress.sh catches a pfn walker
+# that writes a read-only vmemmap frame once the protection is taken out.
+#
+# Builds a scratch debug kernel (build/proof: the series plus
+# proof/walker-unprotected.diff, which never lands) and boots it twice with
+# the same stretched speculative reference in compaction (proof_widen_ms):
+#   1. protected (the series as it is): the stress test must pass;
+#   2. proof_unprotected=1 (no RCU grace period before the remap): the
+#      stress test must end in an oops on a read-only vmemmap frame.
+# Not part of make check (a scratch kernel build and two long debug guests).
+#
+#   ROUNDS=30  WIDEN_MS=400  MEM=1G  TIMEOUT=1500
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rounds=${ROUNDS:-30} widen=${WIDEN_MS:-400}
+tree=$BUILD/linux dir=$BUILD/proof diff=$TOP/proof/walker-unprotected.diff
+[ -d "$tree/.git" ] || die "no build/linux (run: make tree)"
+
+git -C "$tree" worktree remove --force "$dir/linux" 2>/dev/null || rm -rf "$dir/linux"
+git -C "$tree" worktree prune
+mkdir -p "$dir"
+git -C "$tree" worktree add -q --detach "$dir/linux" HEAD
+git -C "$dir/linux" apply "$diff"
+SRC_OURS=$dir/linux OBJ_ROOT=$dir/obj "$TOP/scripts/kernel.sh" ours debug >"$dir/build.log" 2>&1 ||
+	{ tail -20 "$dir/build.log" >&2; die "scratch kernel build failed"; }
+
+# The pool takes all free memory but 128 MiB each round, so that pages
+# freed by the churn walker are soon pool pages.
+stress=$dir/linux/tools/testing/selftests/mm/hugetlb_vmemmap_stress.sh
+cmd="pages=\$(awk '/^MemFree:/ { print int((\$2 / 1024 - 128) / 2) }' /proc/meminfo)"
+cmd+="; echo \"# pool of \$pages pages\"; bash $stress $rounds \$pages"
+
+guest() { # NAME APPEND: boot the scratch kernel, leave rc in $dir/NAME.rc
+	local rc=0
+	OUT=$dir/$1 SRC_OURS=$dir/linux OBJ_ROOT=$dir/obj KERNEL=ours CONFIG=debug \
+		MEM=${MEM:-1G} NODES=1 TIMEOUT=${TIMEOUT:-1500} CMD="$cmd" \
+		APPEND="hugetlb_free_vmemmap=on proof_widen_ms=$widen $2" \
+		"$TOP/scripts/vm.sh" >"$dir/$1.log" 2>&1 || rc=$?
+	echo "$rc" >"$dir/$1.rc"
+}
+
+fault='unable to handle page fault|permissions violation'
+echo "TAP version 13"
+echo "# $rounds rounds, speculative references stretched to $widen ms"
+guest protected ""
+rc=$(cat "$dir/protected.rc")
+grep -a '^# \|^ok\|^not ok' "$dir/protected/cmd.log" 2>/dev/null | sed 's/^/#   /' || true
+if [ "$rc" = 0 ]; then
+	echo "ok 1 protected: the stress test passes"
+else
+	echo "not ok 1 protected: vm.sh exit $rc (see ${dir#$TOP/}/protected.log)"
+fi
+guest unprotected proof_unprotected=1
+rc=$(cat "$dir/unprotected.rc")
+grep -a '^# \|^ok\|^not ok' "$dir/unprotected/cmd.log" 2>/dev/null | sed 's/^/#   /' || true
+if [ "$rc" = 125 ] && grep -qaE "$fault" "$dir/unprotected/console.log"; then
+	grep -aE "$fault|RIP:|Call Trace|^\[.*\]  [a-z_]+\+0x" "$dir/unprotected/console.log" |
+		head -12 | sed 's/^/#   /'
+	echo "ok 2 unprotected: a walker wrote a read-only vmemmap frame and oopsed"
+else
+	echo "not ok 2 unprotected: no fault caught (vm.sh exit $rc, see ${dir#$TOP/}/unprotected.log)"
+fi
+echo "1..2"
+[ "$(cat "$dir/protected.rc")" = 0 ] && [ "$rc" = 125 ] &&
+	grep -qaE "$fault" "$dir/unprotected/console.log"
