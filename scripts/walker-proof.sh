@@ -11,33 +11,43 @@
 #      stress test must end in an oops on a read-only vmemmap frame.
 # Not part of make check (a scratch kernel build and two long debug guests).
 #
-#   ROUNDS=30  WIDEN_MS=400  MEM=1G  TIMEOUT=1500
+#   ROUNDS=20  WIDEN_MS=20000  MEM=1G  TIMEOUT=1500
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-rounds=${ROUNDS:-30} widen=${WIDEN_MS:-400}
+rounds=${ROUNDS:-20} widen=${WIDEN_MS:-20000}
 tree=$BUILD/linux dir=$BUILD/proof diff=$TOP/proof/walker-unprotected.diff
 [ -d "$tree/.git" ] || die "no build/linux (run: make tree)"
 
-git -C "$tree" worktree remove --force "$dir/linux" 2>/dev/null || rm -rf "$dir/linux"
-git -C "$tree" worktree prune
-mkdir -p "$dir"
-git -C "$tree" worktree add -q --detach "$dir/linux" HEAD
+# The work tree is kept between runs, so that a rebuild is incremental.
+head=$(git -C "$tree" rev-parse HEAD)
+if git -C "$dir/linux" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$dir/linux" checkout -q -f --detach "$head"
+else
+	rm -rf "$dir/linux"
+	git -C "$tree" worktree prune
+	mkdir -p "$dir"
+	git -C "$tree" worktree add -q --detach "$dir/linux" "$head"
+fi
 git -C "$dir/linux" apply "$diff"
 SRC_OURS=$dir/linux OBJ_ROOT=$dir/obj "$TOP/scripts/kernel.sh" ours debug >"$dir/build.log" 2>&1 ||
 	{ tail -20 "$dir/build.log" >&2; die "scratch kernel build failed"; }
 
-# The pool takes all free memory but 128 MiB each round, so that pages
-# freed by the churn walker are soon pool pages.
+# The pool takes half of free memory each round: the churn walker's
+# pages then come from blocks that were pool pages; they are small pages
+# (no THP), and freed pages go straight back to the buddy allocator
+# (per-cpu lists kept short), so that those blocks can be pool pages again.
 stress=$dir/linux/tools/testing/selftests/mm/hugetlb_vmemmap_stress.sh
-cmd="pages=\$(awk '/^MemFree:/ { print int((\$2 / 1024 - 128) / 2) }' /proc/meminfo)"
+cmd="echo never >/sys/kernel/mm/transparent_hugepage/enabled"
+cmd+="; echo 1000000 >/proc/sys/vm/percpu_pagelist_high_fraction"
+cmd+="; pages=\$(awk '/^MemFree:/ { print int(\$2 / 1024 / 4) }' /proc/meminfo)"
 cmd+="; echo \"# pool of \$pages pages\"; bash $stress $rounds \$pages"
 
 guest() { # NAME APPEND: boot the scratch kernel, leave rc in $dir/NAME.rc
 	local rc=0
 	OUT=$dir/$1 SRC_OURS=$dir/linux OBJ_ROOT=$dir/obj KERNEL=ours CONFIG=debug \
 		MEM=${MEM:-1G} NODES=1 TIMEOUT=${TIMEOUT:-1500} CMD="$cmd" \
-		APPEND="hugetlb_free_vmemmap=on proof_widen_ms=$widen $2" \
+		APPEND="hugetlb_free_vmemmap=on proof_widen_ms=$widen rcupdate.rcu_cpu_stall_suppress=1 $2" \
 		"$TOP/scripts/vm.sh" >"$dir/$1.log" 2>&1 || rc=$?
 	echo "$rc" >"$dir/$1.rc"
 }
