@@ -3,6 +3,7 @@
 #
 #   make run     boot our kernel with HVO on and report what it saves
 #   make check   build, boot and test (normal and debug config, HVO on and off)
+#   make bench   time pool grow/shrink, ours against the anchor (QUICK=1: small)
 #
 # Other targets: deps base tree export kernel anchor selftests vm proof clean.
 # Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
@@ -12,8 +13,9 @@ KERNEL ?= ours
 CONFIG ?= normal
 S := scripts
 export KERNEL CONFIG CMD APPEND MEM SMP NODES TIMEOUT ACCEL OUT
+export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS
 
-.PHONY: help run check deps base tree export kernel anchor selftests vm proof clean
+.PHONY: help run bench check deps base tree export kernel anchor selftests vm proof clean
 
 help:
 	@sed -n 's/^#   //p; s/^# \(Other\|Variables\|  *KERNEL\|  *MEM\)/\1/p' Makefile
@@ -48,6 +50,10 @@ vm:
 run: deps
 	@$(S)/run.sh
 
+# Ours against the anchor, same config and VM: build/bench/report.md.
+bench: deps base
+	@$(S)/bench.sh
+
 check:
 	@$(S)/check.sh
 
@@ -56,4 +62,4 @@ proof: tree
 	@$(S)/walker-proof.sh
 
 clean:
-	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof
+	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof build/bench

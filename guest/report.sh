@@ -1,32 +1,48 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the guest for make run: report.sh PAGES_2M ROUNDS PAGES_1G
+# Runs inside the guest for make run and make bench:
+#   report.sh PAGES_2M ROUNDS PAGES_1G [TRACE_ROUNDS BPFTRACE_SCRIPT]
 # Grows and shrinks a pool of 2 MiB pages ROUNDS times with HVO off and on
-# (switched with the sysctl in this one boot), then tries PAGES_1G gigantic
-# pages.  Prints 'hvo-result KEY VALUE' lines for scripts/run.sh.
+# (switched with the sysctl in this one boot; the order alternates from round
+# to round), then PAGES_1G gigantic pages.  With TRACE_ROUNDS, it then runs
+# that many more rounds of each setting under bpftrace, after the timed ones
+# so that no probe slows them, into /tmp/out/bpftrace-{off,on}.txt.
+# Prints 'hvo-result KEY VALUE' lines for scripts/run.sh and bench-report.py.
 set -u
-n2m=$1 rounds=$2 n1g=$3
+n2m=$1 rounds=$2 n1g=$3 trace_rounds=${4:-0} bt=${5:-}
 sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
+f2m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+f1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 
 res() { echo "hvo-result $*"; }
 . "$(dirname "$0")/lib.sh"
-now_ns() { date +%s%N; }
+# Times come from bash's $EPOCHREALTIME (gettimeofday, in us: the guest's
+# clocksource, hpet or tsc, has a far finer grain than a 4 ms TCG tick), read
+# without a fork: a fork and exec of date(1) costs tens of ms under TCG and
+# would sit inside every measured interval.
+
+hvo() { # on|off: the sysctl for pages entering the pool from now on
+	if [ "$1" = on ]; then
+		echo 1 >$sysctl
+	elif [ -w $sysctl ]; then
+		echo 0 >$sysctl
+	fi
+}
 
 # pool SIZE_KB COUNT HVO: grow the SIZE_KB pool from 0 to COUNT, then back
 # to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back'.
 pool() {
 	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got
-	[ "$3" = on ] && echo 1 >$sysctl
-	[ "$3" = off ] && { [ -w $sysctl ] && echo 0 >$sysctl; }
+	hvo "$3"
 	echo 0 >"$f"
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	m0=$(memmap)
-	t0=$(now_ns); echo "$2" >"$f"; t1=$(now_ns)
+	t0=${EPOCHREALTIME/./}; echo "$2" >"$f"; t1=${EPOCHREALTIME/./}
 	got=$(cat "$f")
 	m1=$(memmap)
-	t2=$(now_ns); echo 0 >"$f"; t3=$(now_ns)
+	t2=${EPOCHREALTIME/./}; echo 0 >"$f"; t3=${EPOCHREALTIME/./}
 	m2=$(memmap)
-	echo "$got $((m0 - m1)) $((t1 - t0)) $((t3 - t2)) $((m0 - m2))"
+	echo "$got $((m0 - m1)) $(((t1 - t0) * 1000)) $(((t3 - t2) * 1000)) $((m0 - m2))"
 }
 
 # round TAG SIZE_KB COUNT HVO N: one measured round, as a result line.
@@ -35,9 +51,47 @@ round() {
 	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10}"
 }
 
+# rounds TAG SIZE_KB COUNT N: N rounds of each setting, off first in odd
+# rounds and on first in even ones, so that neither always runs first.
+rounds() {
+	local r
+	for r in $(seq 1 "$4"); do
+		if [ $((r % 2)) = 1 ]; then
+			round "$1" "$2" "$3" off "$r"; round "$1" "$2" "$3" on "$r"
+		else
+			round "$1" "$2" "$3" on "$r"; round "$1" "$2" "$3" off "$r"
+		fi
+	done
+}
+
+# traced HVO: TRACE_ROUNDS pool rounds of that setting under bpftrace.
+traced() {
+	local log=/tmp/out/bpftrace-$1.txt pid i
+	bpftrace "$bt" >"$log" 2>&1 &
+	pid=$!
+	for i in $(seq 1 120); do
+		grep -q '^hvo-bench: tracing' "$log" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 1
+	done
+	if ! grep -q '^hvo-bench: tracing' "$log"; then
+		kill -INT $pid 2>/dev/null; wait $pid
+		res trace_failed "$1: $(head -c 300 "$log" | tr '\n' ' ')"
+		return
+	fi
+	for i in $(seq 1 "$trace_rounds"); do
+		pool 2048 "$n2m" "$1" >/dev/null
+		[ "$have1g" = 1 ] && pool 1048576 "$n1g" "$1" >/dev/null
+	done
+	kill -INT $pid
+	wait $pid
+	res trace "$1 $log"
+}
+
 res kernel "$(uname -r)"
 res cmdline "$(cat /proc/cmdline)"
 res memtotal_kb "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+res cpus "$(nproc)"
 res clocksource "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 if [ ! -e $sysctl ]; then
 	res sysctl missing
@@ -45,7 +99,6 @@ fi
 # 1 GiB pages reserved at boot (hugepages= on the command line, optimized
 # at boot when HVO is on): free them first and count the vmemmap frames
 # that come back, so that everything below starts from a full memmap.
-f1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 if [ -f $f1g ] && [ "$(cat $f1g)" -gt 0 ]; then
 	b=$(cat $f1g) m0=$(memmap)
 	echo 0 >$f1g
@@ -60,21 +113,27 @@ res struct_page_bytes "$(($(memmap) * $(getconf PAGESIZE) / (nblk * blk / $(getc
 res page_bytes "$(getconf PAGESIZE)"
 res hvo_at_boot "$(cat $sysctl 2>/dev/null || echo none)"
 boot=$(cat $sysctl 2>/dev/null || echo 0)
+res sizes "pages_2m=$n2m rounds=$rounds pages_1g=$n1g trace_rounds=$trace_rounds"
 
 # Warm-up round, not counted: first touches of memory are slower.
 pool 2048 "$n2m" off >/dev/null
-for r in $(seq 1 "$rounds"); do
-	for hvo in off on; do
-		round 2m 2048 "$n2m" $hvo $r
-	done
-done
+rounds 2m 2048 "$n2m" "$rounds"
 
-if [ "$n1g" -gt 0 ] && [ -d /sys/kernel/mm/hugepages/hugepages-1048576kB ]; then
-	for hvo in off on; do
-		round 1g 1048576 "$n1g" $hvo 1
-	done
+have1g=0
+if [ "$n1g" -gt 0 ] && [ -f $f1g ]; then
+	have1g=1
+	rounds 1g 1048576 "$n1g" $(( rounds < 3 ? rounds : 3 ))
 else
 	res 1g_none "no 1 GiB page size (needs pdpe1gb) or none asked"
+fi
+
+if [ "$trace_rounds" -gt 0 ] && [ -n "$bt" ]; then
+	if command -v bpftrace >/dev/null; then
+		traced off
+		traced on
+	else
+		res trace_failed "no bpftrace on the host (run: make deps)"
+	fi
 fi
 [ -w $sysctl ] && echo "$boot" >$sysctl
 exit 0

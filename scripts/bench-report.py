@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench's report: bench-report.py OURS_DIR ANCHOR_DIR REPORT_MD [TITLE]
+
+Reads each run directory's cmd.log ('hvo-result KEY VALUE' lines of
+guest/report.sh) and bpftrace-{off,on}.txt, writes a markdown report and
+prints its last line, the summary of key=value figures.  Exits 1, saying
+why, when a figure the summary needs is missing."""
+import os
+import statistics
+import sys
+
+KEYS = ("grow_on_off shrink_on_off anchor_grow_on_off anchor_shrink_on_off "
+        "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g").split()
+
+
+class Missing(Exception):
+    pass
+
+
+def load(d):
+    res = {}
+    for line in open(os.path.join(d, "cmd.log"), errors="replace"):
+        if line.startswith("hvo-result "):
+            parts = line.rstrip("\n").split(" ", 2)
+            res.setdefault(parts[1], []).append(parts[2] if len(parts) > 2 else "")
+    return res
+
+
+def rounds(res, key):
+    return [{a: int(b) for a, b in (f.split("=") for f in v.split())} for v in res.get(key, [])]
+
+
+def one(res, key, default="?"):
+    return res.get(key, [default])[0]
+
+
+def frames_full(res, size):
+    spb, pgb = int(one(res, "struct_page_bytes", 64)), int(one(res, "page_bytes", 4096))
+    return size // pgb * spb // pgb
+
+
+def kept(res, tag, size):
+    """vmemmap frames kept per huge page with HVO on: measured at run time,
+    else from the 1 GiB pages reserved at boot; None if neither ran."""
+    on = [r for r in rounds(res, tag + "_on") if r["pages"]]
+    if on:
+        return frames_full(res, size) - statistics.median(r["freed"] / r["pages"] for r in on)
+    if tag == "1g":
+        for r in rounds(res, "1g_boot"):
+            if r["pages"] > r["left"]:
+                return frames_full(res, size) - r["back"] / (r["pages"] - r["left"])
+    return None
+
+
+def times(res, tag, hvo, what):
+    return [r[what + "_ns"] / 1e6 for r in rounds(res, f"{tag}_{hvo}") if r["pages"]]
+
+
+def paired_ratios(res, tag, what):
+    """on/off of each round (both settings ran back to back in that round)."""
+    off = {r["round"]: r for r in rounds(res, tag + "_off") if r["pages"]}
+    return [r[what + "_ns"] / off[r["round"]][what + "_ns"]
+            for r in rounds(res, tag + "_on") if r["pages"] and r["round"] in off]
+
+
+def mmm(xs, fmt="{:.2f}"):
+    if not xs:
+        return "n/a"
+    return (fmt.format(statistics.median(xs)) + " [" + fmt.format(min(xs)) + "-" +
+            fmt.format(max(xs)) + "]")
+
+
+def med(xs, what):
+    if not xs:
+        raise Missing(what)
+    return statistics.median(xs)
+
+
+def bpftrace_text(d, hvo):
+    p = os.path.join(d, f"bpftrace-{hvo}.txt")
+    if not os.path.exists(p):
+        return None
+    keep = [l.rstrip() for l in open(p, errors="replace")
+            if l.strip() and not l.startswith("Attaching") and not l.startswith("hvo-bench:")]
+    return "\n".join(keep)
+
+
+def main():
+    ours_d, anchor_d, out = sys.argv[1:4]
+    title = sys.argv[4] if len(sys.argv) > 4 else "make bench"
+    runs = {"ours": load(ours_d), "anchor": load(anchor_d)}
+    dirs = {"ours": ours_d, "anchor": anchor_d}
+    md = []
+    w = md.append
+    o = runs["ours"]
+    w(f"# HugeTLB Vmemmap Optimization benchmark: ours and the anchor\n")
+    w(f"Command: `{title}`. Both kernels: the normal config, booted in the same VM shape "
+      f"({int(one(o, 'memtotal_kb', 0)) // 1024} MiB usable, {one(o, 'cpus')} CPUs, "
+      f"clocksource {one(o, 'clocksource')}), one after the other. "
+      f"Sizes: {one(o, 'sizes')}.\n")
+    w("Each round grows the pool from 0 to the page count with one write of nr_hugepages and "
+      "shrinks it back to 0 with another, once with HVO off and once on (the sysctl, same boot; "
+      "which runs first alternates). Times in ms as median [min-max] of the rounds; on/off is the "
+      "median of each round's own ratio. bpftrace is attached only after the timed rounds.\n")
+    for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
+        w(f"## {name} pages\n")
+        pages = {k: (rounds(r, tag + "_on") or [{"pages": 0}])[0]["pages"] for k, r in runs.items()}
+        none = {k: one(r, "1g_none", "") for k, r in runs.items()}
+        if not any(pages.values()):
+            w("None at run time: " + "; ".join(
+                f"{k}: {none[k] or 'the kernel gave none'}" for k in runs) + ".")
+            for k, r in runs.items():
+                if tag == "1g" and kept(r, tag, size) is not None:
+                    w(f"{k}: {kept(r, tag, size):.0f} vmemmap frames kept per page of those reserved "
+                      "at boot (hugepages=), freed at the start of the run.")
+            w("")
+            continue
+        w("| | ours | anchor |")
+        w("|---|---|---|")
+        w(f"| pages per round, rounds | {pages['ours']}, {len(times(o, tag, 'on', 'grow'))} | "
+          f"{pages['anchor']}, {len(times(runs['anchor'], tag, 'on', 'grow'))} |")
+        for what in ("grow", "shrink"):
+            for hvo in ("off", "on"):
+                w(f"| {what}, HVO {hvo} (ms) | " + " | ".join(
+                    mmm(times(r, tag, hvo, what)) for r in runs.values()) + " |")
+            w(f"| {what}, on/off | " + " | ".join(
+                mmm(paired_ratios(r, tag, what)) for r in runs.values()) + " |")
+        w("| vmemmap frames per page, HVO off / on | " + " | ".join(
+            f"{frames_full(r, size)} / " + (f"{kept(r, tag, size):.0f}" if kept(r, tag, size) is not None else "n/a")
+            for r in runs.values()) + " |")
+        lost = {k: [x for x in rounds(r, tag + "_on") + rounds(r, tag + "_off") if x["back"]]
+                for k, r in runs.items()}
+        w("| every frame back after shrinking | " + " | ".join(
+            "yes" if not lost[k] else f"NO: {lost[k]}" for k in runs) + " |")
+        if not all(pages.values()):
+            w("\n1 GiB pages at run time: " + "; ".join(
+                f"{k}: {pages[k] or 'none allocated'}" + (f" ({none[k]})" if none[k] else "")
+                for k in runs) + ".")
+        w("")
+    w("## Where the time goes (bpftrace, ns per call)\n")
+    w("guest/bench.bt, attached for extra rounds after the timed ones (probes slow what they "
+      "time: read the shapes and the proportions).\n")
+    for k, d in dirs.items():
+        for hvo in ("on", "off"):
+            t = bpftrace_text(d, hvo)
+            w(f"### {k}, HVO {hvo}\n")
+            w("```" if t else "")
+            w(t if t else "(no bpftrace output: " + "; ".join(runs[k].get("trace_failed", ["not run"])) + ")")
+            w("```\n" if t else "")
+    fig = {}
+    a = runs["anchor"]
+    try:
+        fig["grow_on_off"] = med(paired_ratios(o, "2m", "grow"), "ours 2 MiB grow rounds")
+        fig["shrink_on_off"] = med(paired_ratios(o, "2m", "shrink"), "ours 2 MiB shrink rounds")
+        fig["anchor_grow_on_off"] = med(paired_ratios(a, "2m", "grow"), "anchor 2 MiB grow rounds")
+        fig["anchor_shrink_on_off"] = med(paired_ratios(a, "2m", "shrink"), "anchor 2 MiB shrink rounds")
+        for what in ("grow", "shrink"):
+            fig[f"ours_vs_anchor_{what}_on"] = (med(times(o, "2m", "on", what), "ours rounds") /
+                                               med(times(a, "2m", "on", what), "anchor rounds"))
+        f2 = kept(o, "2m", 2 << 20)
+        if f2 is None:
+            raise Missing("ours: frames per 2 MiB page")
+    except Missing as e:
+        sys.exit(f"bench-report: no figure for {e} (see {ours_d}/cmd.log, {anchor_d}/cmd.log)")
+    fig["frames_per_2m"] = f2
+    f1 = kept(o, "1g", 1 << 30)
+    line = " ".join(f"{k}={fig[k]:.2f}" for k in KEYS[:6])
+    line += f" frames_per_2m={fig['frames_per_2m']:g}"
+    line += " frames_per_1g=" + (f"{f1:g}" if f1 is not None else "n/a")
+    w("## Summary\n")
+    w("Ratios are medians: on/off of the rounds in one boot; ours/anchor of the medians of the "
+      "two boots. Frames: vmemmap frames kept per huge page by our kernel "
+      "(/proc/vmstat nr_memmap_pages + nr_memmap_boot_pages).\n")
+    w("    " + line)
+    open(out, "w").write("\n".join(md) + "\n")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: our kernel against the anchor (the pristine base with its own
+# HVO), both with the normal config, each booted in the same VM shape, one
+# after the other.  In each boot, guest/report.sh grows and shrinks hugetlb
+# pools with HVO off and on, then repeats a few rounds under bpftrace
+# (guest/bench.bt).  Writes build/bench/report.md and prints its summary line.
+#
+#   PAGES=1024 (2 MiB pages per round)  ROUNDS=11  GIGANTIC=2 (1 GiB pages)
+#   TRACE_ROUNDS=2  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
+#   QUICK=1: PAGES=64 ROUNDS=3 GIGANTIC=0 TRACE_ROUNDS=1 MEM=3G, for make
+#   check (the harness must not rot; its figures mean little)
+#   BUILD_KERNELS=0: use the kernels already built
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ "${QUICK:-0}" = 1 ]; then
+	: "${PAGES:=64}" "${ROUNDS:=3}" "${GIGANTIC:=0}" "${TRACE_ROUNDS:=1}" "${MEM:=3G}"
+fi
+pages=${PAGES:-1024} rounds=${ROUNDS:-11} gigantic=${GIGANTIC:-2}
+trace_rounds=${TRACE_ROUNDS:-2}
+for v in pages rounds gigantic trace_rounds; do
+	[[ "${!v}" =~ ^[0-9]+$ ]] || die "bad ${v^^}='${!v}' (a number)"
+done
+[ "$pages" -gt 0 ] && [ "$rounds" -gt 0 ] || die "PAGES and ROUNDS must be at least 1"
+[[ "${BUILD_KERNELS:-1}" =~ ^[01]$ ]] || die "bad BUILD_KERNELS='${BUILD_KERNELS}' (0 or 1)"
+
+if [ "${BUILD_KERNELS:-1}" = 1 ]; then
+	"$TOP/scripts/tree.sh"
+	"$TOP/scripts/kernel.sh" ours normal
+	"$TOP/scripts/kernel.sh" anchor normal
+fi
+
+# 1 GiB pages are reserved at boot, where contiguous memory is sure to be
+# had; the guest frees them and then grows the 1 GiB pool at run time.
+giga=""
+[ "$gigantic" -gt 0 ] && giga="hugepagesz=1G hugepages=$gigantic"
+dir=$BUILD/bench
+mkdir -p "$dir"
+for kernel in ours anchor; do
+	out=$dir/$kernel
+	mkdir -p "$out"
+	rm -f "$out"/bpftrace-*.txt
+	OUT=$out MEM=${MEM:-6G} KERNEL=$kernel CONFIG=normal \
+		APPEND="hugetlb_free_vmemmap=on $giga ${APPEND:-}" \
+		CMD="bash $TOP/guest/report.sh $pages $rounds $gigantic $trace_rounds $TOP/guest/bench.bt" \
+		phase "bench-$kernel" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 ||
+		{ tail -30 "$out/vm.log" >&2; die "the $kernel guest failed (${out#$TOP/}/vm.log)"; }
+done
+
+cmd="make bench"
+[ "${QUICK:-0}" = 1 ] && cmd="make bench QUICK=1"
+cmd+=" (PAGES=$pages ROUNDS=$rounds GIGANTIC=$gigantic TRACE_ROUNDS=$trace_rounds MEM=${MEM:-6G})"
+python3 "$TOP/scripts/bench-report.py" "$dir/ours" "$dir/anchor" "$dir/report.md" "$cmd" >"$dir/summary.txt"
+note "report in ${dir#$TOP/}/report.md"
+cat "$dir/summary.txt"
