@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: from a fresh machine to a tested kernel.  Builds our kernel
 # (the base plus patches/) with the normal and the debug config, builds the
-# hugetlb selftests, and runs them in the guest with HVO on and off.
+# hugetlb selftests, and runs them in the guest with HVO on and off; then
+# make bench in its quick mode (ours against the anchor, normal config).
 # Prints TAP and ends with 'N passed, N failed, N skipped'.
 #
 # CONFIGS (default "normal debug") and HVOS (default "on off") narrow the
@@ -52,19 +53,22 @@ fi
 # Kernel builds go to a log each; the build of the next config runs in the
 # background while the guests of the current one run (2 cores: a build and
 # a TCG guest overlap well, and CI's clock is what counts).
-build_start() { # CONFIG: start its build in the background
-	(phase "kernel-$1" "$TOP/scripts/kernel.sh" ours "$1" >"$BUILD/check/kernel-$1.log" 2>&1) &
+build_start() { # CONFIG [KERNEL]: start its build in the background
+	local kernel=${2:-ours}
+	(phase "kernel-$kernel-$1" "$TOP/scripts/kernel.sh" "$kernel" "$1" \
+		>"$BUILD/check/kernel-$kernel-$1.log" 2>&1) &
 	build_pid=$!
 }
-build_wait() { # CONFIG: wait for its build and record the verdict
-	local rc=0
+build_wait() { # CONFIG [KERNEL]: wait for its build and record the verdict
+	local rc=0 kernel=${2:-ours} what=$1
+	[ "$kernel" = ours ] || what="$kernel kernel, $1"
 	wait "$build_pid" || rc=$?
-	grep '^==> phase' "$BUILD/check/kernel-$1.log" >&2
+	grep '^==> phase' "$BUILD/check/kernel-$kernel-$1.log" >&2
 	if [ $rc = 0 ]; then
-		record ok "kernel builds ($1 config)"
+		record ok "kernel builds ($what config)"
 	else
-		tail -30 "$BUILD/check/kernel-$1.log" >&2
-		record "not ok" "kernel builds ($1 config, see build/check/kernel-$1.log)"
+		tail -30 "$BUILD/check/kernel-$kernel-$1.log" >&2
+		record "not ok" "kernel builds ($what config, see build/check/kernel-$kernel-$1.log)"
 	fi
 	return $rc
 }
@@ -137,9 +141,34 @@ run_guests() { # CONFIG: the HVO settings' guests run side by side (TCG
 	fi
 }
 
+# make bench in its quick mode, after the guests: our normal kernel against
+# the anchor, whose build runs in the background while the last config's
+# guests run.  It asserts that the benchmark runs and reports, not figures.
+bench_quick() {
+	local log=$BUILD/check/bench.log rc=0 k line
+	BUILD_KERNELS=0 QUICK=1 phase bench-quick "$TOP/scripts/bench.sh" >"$log" 2>&1 || rc=$?
+	grep '^==> phase' "$log" >&2
+	line=$(tail -1 "$log")
+	if [ $rc = 0 ] && [ "$(echo "$line" | grep -oE '\b[a-z_0-9]+=([0-9.]+|n/a)' | wc -l)" = 8 ]; then
+		record ok "bench (quick): ours and the anchor measured, summary: $line"
+	else
+		tail -20 "$log" >&2
+		record "not ok" "bench (quick): ours and the anchor measured (exit $rc, see build/check/bench.log)"
+	fi
+	for k in ours anchor; do
+		if grep -q '^@optimize_folio:' "$BUILD/bench/$k/bpftrace-on.txt" 2>/dev/null &&
+			grep -q '^@restore_folio:' "$BUILD/bench/$k/bpftrace-on.txt"; then
+			record ok "bench (quick): bpftrace histograms of $k's optimize and restore"
+		else
+			record "not ok" "bench (quick): bpftrace histograms of $k's optimize and restore (see build/bench/$k)"
+		fi
+	done
+}
+
 set -- $configs
 [ $# -gt 0 ] && build_start "$1"
-selftests=""
+selftests="" bench=""
+case " $configs " in *" normal "*) bench=wanted ;; esac
 while [ $# -gt 0 ]; do
 	config=$1
 	shift
@@ -156,10 +185,22 @@ while [ $# -gt 0 ]; do
 			record "not ok" "hugetlb selftests build"
 		fi
 	fi
-	[ $# -gt 0 ] && build_start "$1"
+	if [ $# -gt 0 ]; then
+		build_start "$1"
+	elif [ "$bench" = wanted ]; then
+		build_start normal anchor
+		bench=building
+	fi
 	[ "$selftests" = ok ] || continue
 	run_guests "$config"
 done
+if [ "$bench" = building ] && build_wait normal anchor; then
+	if [ -f "$(kernel_obj ours normal)/arch/x86/boot/bzImage" ]; then
+		bench_quick
+	else
+		record "not ok" "bench (quick): no normal kernel of ours to measure"
+	fi
+fi
 
 pass=$(grep -c '^ok .*' "$results" | tr -d ' ')
 skip=$(grep -c '^ok .*# SKIP' "$results" | tr -d ' ')
