@@ -107,6 +107,42 @@ fails_with "kernel: unknown KERNEL is refused" "unknown KERNEL 'bogus'" \
 	"$TOP/scripts/kernel.sh" bogus normal
 fails_with "vm: a missing bzImage is named" "ours-debug/arch/x86/boot/bzImage: build it first" \
 	env OBJ_ROOT="$tmp/none" CONFIG=debug "$TOP/scripts/vm.sh"
+fails_with "bench: bad ROUNDS= is refused" "bad ROUNDS='x'" \
+	env ROUNDS=x BUILD_KERNELS=0 "$TOP/scripts/bench.sh"
+fails_with "bench: PAGES=0 is refused" "PAGES and ROUNDS must be at least 1" \
+	env PAGES=0 BUILD_KERNELS=0 "$TOP/scripts/bench.sh"
+
+# 5. bench-report.py: the figures of two made-up guest logs, then one that
+# lacks a figure.  Ours: grow 10 ms off / 8 on, shrink 20 / 30, 6 of 8
+# frames freed; the anchor: grow 10 / 16, shrink 20 / 40, 7 freed.
+bench_log() { # DIR GROW_ON SHRINK_ON FREED
+	mkdir -p "$1"
+	{
+		echo "hvo-result struct_page_bytes 64"
+		echo "hvo-result page_bytes 4096"
+		for r in 1 2 3; do
+			echo "hvo-result 2m_off round=$r pages=8 freed=0 grow_ns=10000000 shrink_ns=20000000 back=0"
+			echo "hvo-result 2m_on round=$r pages=8 freed=$((8 * $4)) grow_ns=$2 shrink_ns=$3 back=0"
+		done
+		echo "hvo-result 1g_boot pages=1 back=4094 left=0"
+	} >"$1/cmd.log"
+}
+bench_log "$tmp/b/ours" 8000000 30000000 6
+bench_log "$tmp/b/anchor" 16000000 40000000 7
+want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=1.60 anchor_shrink_on_off=2.00"
+want+=" ours_vs_anchor_grow_on=0.50 ours_vs_anchor_shrink_on=0.75 frames_per_2m=2 frames_per_1g=2"
+got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" "$tmp/b/anchor" "$tmp/b/r.md" 2>&1)
+if [ "$got" = "$want" ] && [ "$(tail -1 "$tmp/b/r.md")" = "    $want" ]; then
+	ok "bench-report: the summary line of known rounds"
+else
+	not_ok "bench-report: the summary line of known rounds"
+	echo "# got:  $got"
+	echo "# want: $want"
+fi
+sed -i '/2m_on/d' "$tmp/b/anchor/cmd.log"
+fails_with "bench-report: a missing figure is named" "no figure for anchor 2 MiB grow rounds" \
+	python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" "$tmp/b/anchor" "$tmp/b/r.md"
+
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \
 		"Versions served now" env HVO_BASE_VERSION=6.12.0-0~hvo-test "$TOP/scripts/deps.sh" --check-pin
