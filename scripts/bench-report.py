@@ -102,7 +102,9 @@ def main():
     w("Each round grows the pool from 0 to the page count with one write of nr_hugepages and "
       "shrinks it back to 0 with another, once with HVO off and once on (the sysctl, same boot; "
       "which runs first alternates). Times in ms as median [min-max] of the rounds; on/off is the "
-      "median of each round's own ratio. bpftrace is attached only after the timed rounds.\n")
+      "median of each round's own ratio. The first cycle of each setting after boot is shown "
+      "apart and left out of the medians (one-time costs: first touches, vmemmap PMD splits, "
+      "boot-time frames). bpftrace is attached only after the timed rounds.\n")
     for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
         w(f"## {name} pages\n")
         pages = {k: (rounds(r, tag + "_on") or [{"pages": 0}])[0]["pages"] for k, r in runs.items()}
@@ -129,6 +131,11 @@ def main():
         w("| vmemmap frames per page, HVO off / on | " + " | ".join(
             f"{frames_full(r, size)} / " + (f"{kept(r, tag, size):.0f}" if kept(r, tag, size) is not None else "n/a")
             for r in runs.values()) + " |")
+        if tag == "2m":
+            w("| first cycle after boot, grow / shrink (ms), HVO off; on | " + " | ".join(
+                "; ".join(f"{x['grow_ns'] / 1e6:.2f} / {x['shrink_ns'] / 1e6:.2f}"
+                          for x in rounds(r, "2m_first_off") + rounds(r, "2m_first_on")) or "n/a"
+                for r in runs.values()) + " |")
         lost = {k: [x for x in rounds(r, tag + "_on") + rounds(r, tag + "_off") if x["back"]]
                 for k, r in runs.items()}
         w("| every frame back after shrinking | " + " | ".join(

@@ -6,7 +6,7 @@
 # pools with HVO off and on, then repeats a few rounds under bpftrace
 # (guest/bench.bt).  Writes build/bench/report.md and prints its summary line.
 #
-#   PAGES=1024 (2 MiB pages per round)  ROUNDS=11  GIGANTIC=2 (1 GiB pages)
+#   PAGES=1024 (2 MiB pages per round)  ROUNDS=15  GIGANTIC=2 (1 GiB pages)
 #   TRACE_ROUNDS=2  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
 #   QUICK=1: PAGES=64 ROUNDS=3 GIGANTIC=0 TRACE_ROUNDS=1 MEM=3G, for make
 #   check (the harness must not rot; its figures mean little)
@@ -17,7 +17,7 @@ set -euo pipefail
 if [ "${QUICK:-0}" = 1 ]; then
 	: "${PAGES:=64}" "${ROUNDS:=3}" "${GIGANTIC:=0}" "${TRACE_ROUNDS:=1}" "${MEM:=3G}"
 fi
-pages=${PAGES:-1024} rounds=${ROUNDS:-11} gigantic=${GIGANTIC:-2}
+pages=${PAGES:-1024} rounds=${ROUNDS:-15} gigantic=${GIGANTIC:-2}
 trace_rounds=${TRACE_ROUNDS:-2}
 for v in pages rounds gigantic trace_rounds; do
 	[[ "${!v}" =~ ^[0-9]+$ ]] || die "bad ${v^^}='${!v}' (a number)"
