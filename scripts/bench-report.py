@@ -99,6 +99,10 @@ def main():
       f"({int(one(o, 'memtotal_kb', 0)) // 1024} MiB usable, {one(o, 'cpus')} CPUs, "
       f"clocksource {one(o, 'clocksource')}), one after the other. "
       f"Sizes: {one(o, 'sizes')}.\n")
+    for k, d in dirs.items():
+        if os.path.exists(os.path.join(d, "failed")):
+            w(f"**{k}: {open(os.path.join(d, 'failed')).read().strip()}**: the figures below "
+              "come from the rounds it finished.\n")
     w("Each round grows the pool from 0 to the page count with one write of nr_hugepages and "
       "shrinks it back to 0 with another, once with HVO off and once on (the sysctl, same boot; "
       "which runs first alternates). Times in ms as median [min-max] of the rounds; on/off is the "
