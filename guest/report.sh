@@ -11,16 +11,10 @@
 set -u
 n2m=$1 rounds=$2 n1g=$3 trace_rounds=${4:-0} bt=${5:-}
 sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
-f2m=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 f1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 
 res() { echo "hvo-result $*"; }
 . "$(dirname "$0")/lib.sh"
-# Times come from bash's $EPOCHREALTIME (gettimeofday, in us: the guest's
-# clocksource, hpet or tsc, has a far finer grain than a 4 ms TCG tick), read
-# without a fork: a fork and exec of date(1) costs tens of ms under TCG and
-# would sit inside every measured interval.
-
 hvo() { # on|off: the sysctl for pages entering the pool from now on
 	if [ "$1" = on ]; then
 		echo 1 >$sysctl
@@ -30,7 +24,11 @@ hvo() { # on|off: the sysctl for pages entering the pool from now on
 }
 
 # pool SIZE_KB COUNT HVO: grow the SIZE_KB pool from 0 to COUNT, then back
-# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back'.
+# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back'.  Times
+# come from bash's $EPOCHREALTIME (gettimeofday, in us: the guest's
+# clocksource, hpet or tsc, has a far finer grain than a 4 ms TCG tick), read
+# without a fork: a fork and exec of date(1) costs tens of ms under TCG and
+# would sit inside every measured interval.
 pool() {
 	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got
 	hvo "$3"
@@ -64,7 +62,8 @@ rounds() {
 	done
 }
 
-# traced HVO: TRACE_ROUNDS pool rounds of that setting under bpftrace.
+# traced HVO: TRACE_ROUNDS rounds of 2 MiB pages of that setting under
+# bpftrace (2 MiB only, so that per-call figures are of 2 MiB folios).
 traced() {
 	local log=/tmp/out/bpftrace-$1.txt pid i
 	bpftrace "$bt" >"$log" 2>&1 &
@@ -81,7 +80,6 @@ traced() {
 	fi
 	for i in $(seq 1 "$trace_rounds"); do
 		pool 2048 "$n2m" "$1" >/dev/null
-		[ "$have1g" = 1 ] && pool 1048576 "$n1g" "$1" >/dev/null
 	done
 	kill -INT $pid
 	wait $pid
@@ -122,9 +120,7 @@ round 2m_first 2048 "$n2m" off 0
 round 2m_first 2048 "$n2m" on 0
 rounds 2m 2048 "$n2m" "$rounds"
 
-have1g=0
 if [ "$n1g" -gt 0 ] && [ -f $f1g ]; then
-	have1g=1
 	rounds 1g 1048576 "$n1g" $(( rounds < 3 ? rounds : 3 ))
 else
 	res 1g_none "no 1 GiB page size (needs pdpe1gb) or none asked"

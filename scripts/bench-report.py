@@ -7,6 +7,7 @@ guest/report.sh) and bpftrace-{off,on}.txt, writes a markdown report and
 prints its last line, the summary of key=value figures.  Exits 1, saying
 why, when a figure the summary needs is missing."""
 import os
+import re
 import statistics
 import sys
 
@@ -75,6 +76,25 @@ def med(xs, what):
     if not xs:
         raise Missing(what)
     return statistics.median(xs)
+
+
+def bpftrace_stats(text):
+    """{name: (count, total_ns)} of the @stats lines of bpftrace's output."""
+    out = {}
+    for m in re.finditer(r"^@stats\[(\w+)\]: count (\d+), average \d+, total (\d+)$",
+                         text or "", re.M):
+        out[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return out
+
+
+def shrink_split(res, text):
+    """Per traced shrink of 2 MiB pages: ms in the restore, ms freeing the rest."""
+    n = int(dict(f.split("=") for f in one(res, "sizes", "").split()).get("trace_rounds", 0) or 0)
+    st = bpftrace_stats(text)
+    if not n or "free_batch" not in st:
+        return None
+    restore = st.get("restore_batch", (0, 0))[1] / n / 1e6
+    return restore, st["free_batch"][1] / n / 1e6 - restore
 
 
 def bpftrace_text(d, hvo):
@@ -152,6 +172,15 @@ def main():
     w("## Where the time goes (bpftrace, ns per call)\n")
     w("guest/bench.bt, attached for extra rounds after the timed ones (probes slow what they "
       "time: read the shapes and the proportions).\n")
+    w("| per traced shrink of the 2 MiB pool, ms | ours | anchor |")
+    w("|---|---|---|")
+    for hvo in ("off", "on"):
+        cells = []
+        for k, d in dirs.items():
+            sp = shrink_split(runs[k], bpftrace_text(d, hvo))
+            cells.append(f"restore {sp[0]:.2f}, freeing {sp[1]:.2f}" if sp else "n/a")
+        w(f"| HVO {hvo} | " + " | ".join(cells) + " |")
+    w("")
     for k, d in dirs.items():
         for hvo in ("on", "off"):
             t = bpftrace_text(d, hvo)
