@@ -98,15 +98,16 @@ else
 fi
 
 # 3. Once the pool is empty, no struct page of a former huge page still
-#    reads as hugetlb, nor as a compound head without tails: restore rebuilt
-#    genuine struct pages (copying the head's vmemmap frame into the tail
-#    frames does not).  Only 2 MiB-class pools are used here, so with the
+#    reads as hugetlb, as a compound head without tails, or as a tail with
+#    no head or tail before it: restore rebuilt genuine struct pages
+#    (copying the head's vmemmap frame into the tail frames does not) and
+#    the free path took every tail apart.  Only 2 MiB-class pools are used here, so with the
 #    default pool at 0 no page of the system may read as hugetlb.
 nheads=$(wc -l </tmp/heads)
 if [ "$nheads" -lt 1 ]; then
 	not_ok "hvo_restore_struct_pages: no hugetlb head page found in /proc/kpageflags"
 elif [ -s /tmp/stale ]; then
-	not_ok "hvo_restore_struct_pages: $(wc -l </tmp/stale) struct pages of $nheads freed huge pages still read as hugetlb or as a lone head (first pfn $(head -1 /tmp/stale))"
+	not_ok "hvo_restore_struct_pages: $(wc -l </tmp/stale) struct pages of $nheads freed huge pages still read as hugetlb, a lone head or an orphan tail (first pfn $(head -1 /tmp/stale))"
 else
 	ok "hvo_restore_struct_pages: $nheads huge pages freed, every struct page reads as a plain page"
 fi

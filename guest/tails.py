@@ -7,9 +7,12 @@ from /proc/kpageflags, one per line.
 
 stale HEADS_FILE PAGES: once every huge page of the system is freed, print
 each pfn of the former huge pages (PAGES each) whose struct page still
-reads as part of a hugetlb page, or as a compound head with no tail after
-it: a struct page left with a head's contents, as when vmemmap is restored
-by copying the head's frame into the tail frames.
+reads as part of a hugetlb page, as a compound head with no tail after it
+(a struct page left with a head's contents, as when vmemmap is restored by
+copying the head's frame into the tail frames), or as a compound tail with
+neither a head nor a tail before it (a tail the free path did not take
+apart).  A compound page allocated since then has its head first and its
+tails right after it, so it reads as neither.
 """
 import sys
 
@@ -42,11 +45,14 @@ def heads():
 def stale(path, nr):
     for line in open(path):
         head = int(line)
-        f = flags(head, nr + 1)
-        for i in range(nr):
-            lone = i and bit(f[i], KPF_COMPOUND_HEAD) and not bit(f[i + 1], KPF_COMPOUND_TAIL)
-            if bit(f[i], KPF_HUGE) or lone:
-                print(head + i)
+        # One struct page either side of the huge page: f[k] is pfn head - 1 + k.
+        f = flags(head - 1, nr + 2)
+        for i in range(1, nr + 1):
+            lone = i > 1 and bit(f[i], KPF_COMPOUND_HEAD) and not bit(f[i + 1], KPF_COMPOUND_TAIL)
+            orphan = bit(f[i], KPF_COMPOUND_TAIL) and not (
+                bit(f[i - 1], KPF_COMPOUND_HEAD) or bit(f[i - 1], KPF_COMPOUND_TAIL))
+            if bit(f[i], KPF_HUGE) or lone or orphan:
+                print(head + i - 1)
 
 
 if __name__ == "__main__":
