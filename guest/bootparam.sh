@@ -3,7 +3,12 @@
 # Runs inside a guest booted with "hugetlb_free_vmemmap hugetlb_free_vmemmap=maybe":
 # neither is on or off, so each must be warned about by name and leave HVO
 # as it was, off (it is opt-in).  Prints TAP.
+# bootparam.sh --plan: the name of every result it reports, one a line.
 set -u
+if [ "${1:-}" = --plan ]; then
+	printf '%s\n' hvo_bootparam_warns hvo_bootparam_warns hvo_bootparam_off hvo_bootparam_memmap
+	exit 0
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 n=0

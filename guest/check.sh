@@ -1,13 +1,57 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the guest: check.sh HVO SELFTESTS_DIR
+# Runs inside the guest: check.sh HVO SELFTESTS_DIR CONFIG
 #   HVO: on | off, what the kernel was booted with (hugetlb_free_vmemmap=)
+#   CONFIG: normal | debug, the kernel's config (which selftests run)
 # Prints TAP.  Harness checks first, then run_vmtests.sh -t hugetlb -d.
+#
+# check.sh --plan HVO SELFTESTS_DIR CONFIG prints the name of every result
+# such a run reports, one a line, and runs nothing: the host compares a
+# guest's results with it, so a test the guest never reached counts as a
+# failure (scripts/guest-results.sh).
 set -u
-hvo=$1 stdir=$2
+plan=""
+[ "${1:-}" = --plan ] && { plan=1; shift; }
+hvo=$1 stdir=$2 config=${3:-normal}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib.sh"
 n=0 fails=0
+
+# Under the debug config (KASAN, lockdep, DEBUG_PAGEALLOC: 3 to 10 times
+# slower under TCG) the selftests that exercise the vmemmap or a door of the
+# pool run: the series' own (grow, shrink, demote, surplus, poison, memory
+# offline, restore failure, pfn walkers), hugepage-vmemmap (struct pages of
+# a page in use), soft-offline and read-hwpoison (pages leaving the pool by
+# dissolution).  The normal config's guests run every hugetlb selftest.
+debug_selftests="hugepage-vmemmap hugetlb_vmemmap_hvo hugetlb_vmemmap_restore_fail.sh
+	hugetlb_vmemmap_stress.sh hugetlb-soft-offline hugetlb-read-hwpoison"
+
+# vmtests_for_config FILE: run_vmtests.sh as this config runs it; under the
+# debug config the hugetlb tests not in debug_selftests become comments.
+vmtests_for_config() {
+	local keep=""
+	[ "$config" = debug ] && keep=$(echo $debug_selftests)
+	awk -v keep=" $keep " '
+	keep != "  " && /^[[:space:]]*CATEGORY="hugetlb" run_test \.\// {
+		t = $3; sub(/^\.\//, "", t)
+		if (index(keep, " " t " ") == 0) { print "# normal config only: " $0; next }
+	}
+	{ print }' "$1"
+}
+
+# The selftests run_vmtests.sh FILE runs, named as its TAP lines name them.
+vmtests_names() {
+	sed -n 's/^[[:space:]]*CATEGORY="hugetlb" run_test \.\/\(.*\)$/\1/p' "$1"
+}
+
+if [ -n "$plan" ]; then
+	printf '%s\n' hvo_sysctl hvo_memmap hvo_memmap_restore hvo_memmap_node \
+		hvo_restore_struct_pages
+	vmtests_for_config "$stdir/run_vmtests.sh" >/tmp/hvo-plan.$$ &&
+		vmtests_names /tmp/hvo-plan.$$ | sed 's|^|selftests/mm/|'
+	rm -f /tmp/hvo-plan.$$
+	exit 0
+fi
+. "$here/lib.sh"
 
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
@@ -61,8 +105,10 @@ echo "$saved" >$nr
 #    shrinking gives every frame back.
 if [ -z "$m0" ] || [ -z "$m1" ] || [ -z "$m2" ]; then
 	not_ok "hvo_memmap: /proc/vmstat lacks nr_memmap_pages or nr_memmap_boot_pages"
+	not_ok "hvo_memmap_restore: nothing measured"
 elif [ "$got_pages" -lt 1 ]; then
 	not_ok "hvo_memmap: could not allocate any $hpage_kb kB page"
+	not_ok "hvo_memmap_restore: nothing measured"
 else
 	freed=$((m0 - m1))
 	echo "# $got_pages x $hpage_kb kB pages: vmemmap frames $m0 -> $m1 -> $m2 ($((freed / got_pages)) freed per page, remainder $((freed % got_pages)); $frames frames per page)"
@@ -113,35 +159,37 @@ else
 fi
 
 # 4. The selftests of run_vmtests.sh's hugetlb category (destructive ones
-#    included: soft-offline and hwpoison), on a writable copy.
-if ! cp -a "$stdir" /tmp/mm || ! cd /tmp/mm; then
+#    included: soft-offline and hwpoison), on a writable copy; under the
+#    debug config, those of debug_selftests.
+if ! cp -a "$stdir" /tmp/mm || ! cd /tmp/mm ||
+	! vmtests_for_config "$stdir/run_vmtests.sh" >run_vmtests.sh; then
 	not_ok "selftests: cannot copy $stdir"
 	echo "1..$n"
 	exit 1
 fi
-# Under the debug kernel (KASAN, lockdep, DEBUG_PAGEALLOC) in QEMU TCG two
-# tests that do not touch the vmemmap take 600-750 s each and push the guest
-# past make check's time: they are replaced by a stub that says so and
-# exits with kselftest's skip code, so they count as skips, never as passes.
-# Both run in the normal config's guests.
-if zcat /proc/config.gz 2>/dev/null | grep -q '^CONFIG_KASAN=y'; then
-	for t in hugetlb_fault_after_madv charge_reserved_hugetlb.sh; do
-		printf '#!/bin/sh\necho "%s: not run under the debug kernel (600-750 s in TCG), see guest/check.sh"\nexit 4\n' \
-			"$t" >"$t"
-	done
-fi
-# Each test's start is stamped with the seconds since the run began.
+[ "$config" = debug ] &&
+	echo "# debug config: only these selftests run (all run in the normal config):" $debug_selftests
+# Each test's start is stamped with the seconds since the run began.  Every
+# line but the TAP results goes to the console as it comes, as a comment:
+# vm.sh stops a guest that prints nothing for a while, and a long test is
+# not silence.
 t0=$(date +%s)
+exec 3>&1
 ./run_vmtests.sh -t hugetlb -d 2>&1 | while IFS= read -r l; do
 	case "$l" in
-	"# running "*) echo "$l (at $(($(date +%s) - t0)) s)" ;;
-	*) echo "$l" ;;
+	"# running "*) l="$l (at $(($(date +%s) - t0)) s)" ;;
+	esac
+	echo "$l"
+	case "$l" in
+	"ok "* | "not ok "*) ;;
+	"#"*) echo "$l" >&3 ;;
+	*) echo "# $l" >&3 ;;
 	esac
 done >/tmp/vmtests.log
 rc=${PIPESTATUS[0]}
+exec 3>&-
 echo "# run_vmtests.sh: $(($(date +%s) - t0)) s"
 sed -n 's/^\(not \)\?ok [0-9]* \(.*\)/\1ok \2/p' /tmp/vmtests.log >/tmp/vmtests.res
-grep -v '^\(not \)\?ok ' /tmp/vmtests.log | sed 's/^\([^#]\)/# \1/' 
 # Tests that fail on the pristine 6.12 base for reasons that are not HVO's,
 # with the reason; they count as skips, and a pass is reported as it is.
 known_failure() {

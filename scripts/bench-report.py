@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench's report: bench-report.py OURS_DIR ANCHOR_DIR REPORT_MD [TITLE]
 
+ANCHOR_DIR '-': the anchor was not run (make check's quick bench); its
+figures read n/a.
+
 Reads each run directory's cmd.log ('hvo-result KEY VALUE' lines of
 guest/report.sh) and bpftrace-{off,on}.txt, writes a markdown report and
 prints its last line, the summary of key=value figures.  Exits 1, saying
@@ -109,7 +112,8 @@ def bpftrace_text(d, hvo):
 def main():
     ours_d, anchor_d, out = sys.argv[1:4]
     title = sys.argv[4] if len(sys.argv) > 4 else "make bench"
-    runs = {"ours": load(ours_d), "anchor": load(anchor_d)}
+    anchor_run = anchor_d != "-"
+    runs = {"ours": load(ours_d), "anchor": load(anchor_d) if anchor_run else {}}
     dirs = {"ours": ours_d, "anchor": anchor_d}
     md = []
     w = md.append
@@ -119,6 +123,8 @@ def main():
       f"({int(one(o, 'memtotal_kb', 0)) // 1024} MiB usable, {one(o, 'cpus')} CPUs, "
       f"clocksource {one(o, 'clocksource')}), one after the other. "
       f"Sizes: {one(o, 'sizes')}.\n")
+    if not anchor_run:
+        w("**anchor: not run** (BENCH_ANCHOR=0): its columns read n/a.\n")
     for k, d in dirs.items():
         if os.path.exists(os.path.join(d, "failed")):
             w(f"**{k}: {open(os.path.join(d, 'failed')).read().strip()}**: the figures below "
@@ -164,7 +170,7 @@ def main():
                 for k, r in runs.items()}
         w("| every frame back after shrinking | " + " | ".join(
             "yes" if not lost[k] else f"NO: {lost[k]}" for k in runs) + " |")
-        if not all(pages.values()):
+        if anchor_run and not all(pages.values()):
             w("\n1 GiB pages at run time: " + "; ".join(
                 f"{k}: {pages[k] or 'none allocated'}" + (f" ({none[k]})" if none[k] else "")
                 for k in runs) + ".")
@@ -193,11 +199,13 @@ def main():
     try:
         fig["grow_on_off"] = med(paired_ratios(o, "2m", "grow"), "ours 2 MiB grow rounds")
         fig["shrink_on_off"] = med(paired_ratios(o, "2m", "shrink"), "ours 2 MiB shrink rounds")
-        fig["anchor_grow_on_off"] = med(paired_ratios(a, "2m", "grow"), "anchor 2 MiB grow rounds")
-        fig["anchor_shrink_on_off"] = med(paired_ratios(a, "2m", "shrink"), "anchor 2 MiB shrink rounds")
         for what in ("grow", "shrink"):
-            fig[f"ours_vs_anchor_{what}_on"] = (med(times(o, "2m", "on", what), "ours rounds") /
-                                               med(times(a, "2m", "on", what), "anchor rounds"))
+            fig[f"anchor_{what}_on_off"] = fig[f"ours_vs_anchor_{what}_on"] = None
+            if anchor_run:
+                fig[f"anchor_{what}_on_off"] = med(paired_ratios(a, "2m", what),
+                                                   f"anchor 2 MiB {what} rounds")
+                fig[f"ours_vs_anchor_{what}_on"] = (med(times(o, "2m", "on", what), "ours rounds") /
+                                                   med(times(a, "2m", "on", what), "anchor rounds"))
         f2 = kept(o, "2m", 2 << 20)
         if f2 is None:
             raise Missing("ours: frames per 2 MiB page")
@@ -205,7 +213,7 @@ def main():
         sys.exit(f"bench-report: no figure for {e} (see {ours_d}/cmd.log, {anchor_d}/cmd.log)")
     fig["frames_per_2m"] = f2
     f1 = kept(o, "1g", 1 << 30)
-    line = " ".join(f"{k}={fig[k]:.2f}" for k in KEYS[:6])
+    line = " ".join(f"{k}=n/a" if fig[k] is None else f"{k}={fig[k]:.2f}" for k in KEYS[:6])
     line += f" frames_per_2m={fig['frames_per_2m']:g}"
     line += " frames_per_1g=" + (f"{f1:g}" if f1 is not None else "n/a")
     w("## Summary\n")

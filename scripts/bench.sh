@@ -11,6 +11,8 @@
 #   QUICK=1: PAGES=64 ROUNDS=3 GIGANTIC=0 TRACE_ROUNDS=1 MEM=3G, for make
 #   check (the harness must not rot; its figures mean little)
 #   BUILD_KERNELS=0: use the kernels already built
+#   BENCH_ANCHOR=0: our kernel only (make check's quick run); the anchor's
+#   figures read n/a
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,11 +30,15 @@ for v in pages rounds gigantic trace_rounds; do
 done
 [ "$pages" -gt 0 ] && [ "$rounds" -gt 0 ] || die "PAGES and ROUNDS must be at least 1"
 [[ "${BUILD_KERNELS:-1}" =~ ^[01]$ ]] || die "bad BUILD_KERNELS='${BUILD_KERNELS}' (0 or 1)"
+[[ "${BENCH_ANCHOR:-1}" =~ ^[01]$ ]] || die "bad BENCH_ANCHOR='${BENCH_ANCHOR}' (0 or 1)"
+kernels="ours anchor"
+[ "${BENCH_ANCHOR:-1}" = 1 ] || kernels=ours
 
 if [ "${BUILD_KERNELS:-1}" = 1 ]; then
 	"$TOP/scripts/tree.sh"
-	"$TOP/scripts/kernel.sh" ours normal
-	"$TOP/scripts/kernel.sh" anchor normal
+	for kernel in $kernels; do
+		"$TOP/scripts/kernel.sh" "$kernel" normal
+	done
 fi
 
 # 1 GiB pages are reserved at boot, where contiguous memory is sure to be
@@ -41,7 +47,7 @@ giga=""
 [ "$gigantic" -gt 0 ] && giga="hugepagesz=1G hugepages=$gigantic"
 dir=$BUILD/bench
 mkdir -p "$dir"
-for kernel in ours anchor; do
+for kernel in $kernels; do
 	out=$dir/$kernel
 	mkdir -p "$out"
 	rm -f "$out"/bpftrace-*.txt "$out/failed"
@@ -63,6 +69,8 @@ done
 cmd="make bench"
 [ "${QUICK:-0}" = 1 ] && cmd="make bench QUICK=1"
 cmd+=" (PAGES=$pages ROUNDS=$rounds GIGANTIC=$gigantic TRACE_ROUNDS=$trace_rounds MEM=${MEM:-6G})"
-python3 "$TOP/scripts/bench-report.py" "$dir/ours" "$dir/anchor" "$dir/report.md" "$cmd" >"$dir/summary.txt"
+anchor_dir=$dir/anchor
+[ "${BENCH_ANCHOR:-1}" = 1 ] || { anchor_dir=-; cmd+=" BENCH_ANCHOR=0"; }
+python3 "$TOP/scripts/bench-report.py" "$dir/ours" "$anchor_dir" "$dir/report.md" "$cmd" >"$dir/summary.txt"
 note "report in ${dir#$TOP/}/report.md"
 cat "$dir/summary.txt"

@@ -143,6 +143,86 @@ sed -i '/2m_on/d' "$tmp/b/anchor/cmd.log"
 fails_with "bench-report: a missing figure is named" "no figure for anchor 2 MiB grow rounds" \
 	python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" "$tmp/b/anchor" "$tmp/b/r.md"
 
+# 5b. make check's quick bench runs our kernel only: the anchor's figures
+# read n/a, ours are still computed.
+sed -i '/2m_on/d' "$tmp/b/ours/cmd.log" 2>/dev/null
+bench_log "$tmp/b/ours" 8000000 30000000 6
+want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=n/a anchor_shrink_on_off=n/a"
+want+=" ours_vs_anchor_grow_on=n/a ours_vs_anchor_shrink_on=n/a frames_per_2m=2 frames_per_1g=2"
+got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" - "$tmp/b/r1.md" 2>&1)
+if [ "$got" = "$want" ] && grep -q 'anchor: not run' "$tmp/b/r1.md"; then
+	ok "bench-report: without the anchor, its figures read n/a"
+else
+	not_ok "bench-report: without the anchor, its figures read n/a"
+	echo "# got:  $got"
+	echo "# want: $want"
+fi
+
+# 6. A guest's results against its plan: a planned test without a result
+# (the guest died before it) is a failure, and so is a result in no plan.
+printf '%s\n' hvo_a hvo_b hvo_b "selftests/mm/t1 -x" selftests/mm/t2 >"$tmp/plan"
+printf '%s\n' "TAP version 13" "ok 1 hvo_a: fine" "ok 2 hvo_b # SKIP no node" \
+	"not ok 3 hvo_b: bad" "ok 4 selftests/mm/t1 -x" "ok 5 hvo_c: new" >"$tmp/cmd.log"
+got=$("$TOP/scripts/guest-results.sh" "$tmp/plan" "$tmp/cmd.log" | tr '\n' ';')
+want="ok|hvo_a: fine;skip|hvo_b|no node;not ok|hvo_b: bad;ok|selftests/mm/t1 -x;"
+want+="not ok|hvo_c: new (a result in no plan: see the guest script's --plan);"
+want+="not ok|selftests/mm/t2: not reached (the guest stopped before it);"
+if [ "$got" = "$want" ]; then
+	ok "guest-results: an unreached test and an unplanned result are failures"
+else
+	not_ok "guest-results: an unreached test and an unplanned result are failures"
+	echo "# got:  $got"
+	echo "# want: $want"
+fi
+got=$("$TOP/scripts/guest-results.sh" "$tmp/plan" "$tmp/none.log" | grep -c 'not reached')
+[ "$got" = 5 ] && ok "guest-results: a guest that never ran misses its whole plan" ||
+	not_ok "guest-results: a guest that never ran misses its whole plan ($got of 5)"
+
+# 7. The plans of guest/check.sh: the debug config runs a subset of the
+# hugetlb selftests, the normal config all of them.
+mkdir -p "$tmp/st"
+printf '%s\n' '#!/bin/bash' 'CATEGORY="hugetlb" run_test ./hugepage-mmap' \
+	'CATEGORY="hugetlb" run_test ./hugetlb_vmemmap_hvo' 'CATEGORY="mmap" run_test ./map_populate' \
+	'if true; then' 'CATEGORY="hugetlb" run_test ./charge_reserved_hugetlb.sh -cgroup-v2' \
+	'CATEGORY="hugetlb" run_test ./hugetlb-soft-offline' 'fi' >"$tmp/st/run_vmtests.sh"
+normal=$(bash "$TOP/guest/check.sh" --plan on "$tmp/st" normal | grep -c '^selftests/mm/')
+debug=$(bash "$TOP/guest/check.sh" --plan on "$tmp/st" debug | grep '^selftests/mm/' | tr '\n' ' ')
+if [ "$normal" = 4 ] && [ "$debug" = "selftests/mm/hugetlb_vmemmap_hvo selftests/mm/hugetlb-soft-offline " ]; then
+	ok "guest check.sh: the debug plan keeps the vmemmap and pool-door selftests only"
+else
+	not_ok "guest check.sh: the debug plan keeps the vmemmap and pool-door selftests only"
+	echo "# normal: $normal selftests; debug: $debug"
+fi
+
+# 8. vm.sh stops a guest that falls silent (IDLE), not one that keeps
+# printing.  A stand-in qemu: prints, then sleeps or keeps printing and
+# leaves a status.
+mkdir -p "$tmp/bin" "$tmp/obj/ours-normal/arch/x86/boot"
+: >"$tmp/obj/ours-normal/arch/x86/boot/bzImage"
+cat >"$tmp/bin/qemu-system-x86_64" <<'QEMU'
+#!/bin/bash
+out=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-pidfile) echo $$ >"$2"; shift ;;
+	-fsdev) case "$2" in *id=out,*) out=${2#*path=}; out=${out%%,*} ;; esac; shift ;;
+	esac
+	shift
+done
+echo "fake guest: booting"
+if [ "$FAKE_GUEST" = silent ]; then exec sleep 30; fi
+for i in 1 2 3 4 5; do sleep 1; echo "fake guest: step $i"; done
+echo 0 >"$out/status"
+QEMU
+chmod +x "$tmp/bin/qemu-system-x86_64"
+fails_with "vm: a guest silent for IDLE seconds is stopped" "no console output for 2s" \
+	env PATH="$tmp/bin:$PATH" FAKE_GUEST=silent OBJ_ROOT="$tmp/obj" OUT="$tmp/vm1" \
+	ACCEL=tcg IDLE=2 TIMEOUT=25 "$TOP/scripts/vm.sh"
+check "vm: a guest that keeps printing outlives IDLE" \
+	env PATH="$tmp/bin:$PATH" FAKE_GUEST=talks OBJ_ROOT="$tmp/obj" OUT="$tmp/vm2" \
+	ACCEL=tcg IDLE=2 TIMEOUT=25 "$TOP/scripts/vm.sh"
+fails_with "vm: bad IDLE= is refused" "bad IDLE" env IDLE=x "$TOP/scripts/vm.sh"
+
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \
 		"Versions served now" env HVO_BASE_VERSION=6.12.0-0~hvo-test "$TOP/scripts/deps.sh" --check-pin

@@ -13,11 +13,13 @@
 #   SMP      guest CPUs (default 2)
 #   NODES    NUMA nodes, memory and CPUs split between them (default 2)
 #   TIMEOUT  seconds before the guest is killed (default 1200)
+#   IDLE     seconds without console output before the guest is killed
+#            (default 0: never; a guest that still prints is making progress)
 #   OUT      run directory (default build/vm/KERNEL-CONFIG)
 #   ACCEL    kvm | tcg (default: kvm if a probe boot works, else tcg)
 #
 # Exit status: the command's own status when the guest finished with a clean
-# kernel log; 124 when the guest did not finish in time; 125 for a kernel
+# kernel log; 124 when the guest did not finish in time or fell silent; 125 for a kernel
 # report (oops, BUG, WARNING, KASAN, lockdep, panic: shown), a guest that
 # ended without a status, or bad input.  The guest's status is also left in
 # OUT/status, so callers can tell the two apart.
@@ -36,11 +38,12 @@ case "$config" in normal | debug) ;; *) die "unknown CONFIG='$config' (normal or
 mem=$((10#${BASH_REMATCH[1]}))
 case "${BASH_REMATCH[2]}" in [Gg]) mem=$((mem * 1024)) ;; esac
 [ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}': at least 256M"
-smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200}
+smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200} idle=${IDLE:-0}
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
 [[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ $((smp % nodes)) = 0 ] ||
 	die "bad NODES='$nodes' (SMP=$smp must be a multiple of it)"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "bad TIMEOUT='$timeout'"
+[[ "$idle" =~ ^(0|[1-9][0-9]*)$ ]] || die "bad IDLE='$idle' (seconds, 0 for none)"
 image=$(kernel_obj "$kernel" "$config")/arch/x86/boot/bzImage
 [ -f "$image" ] || die "no ${image#$TOP/}: build it first (make kernel KERNEL=$kernel CONFIG=$config)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run: make deps)"
@@ -49,7 +52,7 @@ out=${OUT:-$BUILD/vm/$kernel-$config}
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
 check_path "$out"
-rm -f "$out"/{status,cmd.log,dmesg,console.log}
+rm -f "$out"/{status,cmd.log,dmesg,console.log,qemu.pid,idle}
 printf '#!/bin/bash\n%s\n' "${CMD:-uname -a}" >"$out/cmd.sh"
 
 # NUMA: split memory (in MiB) and CPUs evenly over the nodes.
@@ -71,19 +74,43 @@ cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
 [ "$config" = debug ] && cmdline+=" panic_on_warn=1"
 cmdline+=" ${APPEND:-}"
 
-run_qemu() { # ACCEL TIMEOUT RUNDIR
-	local accel=$1 cpu=max
+# watch_idle SECONDS RUNDIR: kill the guest once its console has not grown
+# for SECONDS, and leave SECONDS in RUNDIR/idle to say why it ended.
+watch_idle() {
+	local size last=-1 since=$SECONDS step=5
+	[ "$1" -lt 20 ] && step=1
+	while sleep $step; do
+		size=$(stat -c %s "$2/console.log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last" ]; then
+			last=$size since=$SECONDS
+		elif [ $((SECONDS - since)) -ge "$1" ] && [ -s "$2/qemu.pid" ]; then
+			echo "$1" >"$2/idle"
+			kill "$(cat "$2/qemu.pid")" 2>/dev/null
+			return 0
+		fi
+	done
+}
+
+run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
+	local accel=$1 cpu=max watcher="" rc
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
+	rm -f "$3/qemu.pid" "$3/idle"
+	if [ "${4:-0}" -gt 0 ]; then
+		watch_idle "$4" "$3" &
+		watcher=$!
+	fi
 	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
 		-m "${mem}M" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" "${numa[@]}" \
-		-nodefaults -display none -no-reboot -serial stdio \
+		-nodefaults -display none -no-reboot -serial stdio -pidfile "$3/qemu.pid" \
 		-kernel "$image" -append "$cmdline" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev local,id=out,path="$3",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
 		</dev/null 2>&1 | tee "$3/console.log"
-	return "${PIPESTATUS[0]}"
+	rc=${PIPESTATUS[0]}
+	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+	return "$rc"
 }
 
 # KVM hangs at boot on some hosts: use it only after a probe boot (running
@@ -112,7 +139,7 @@ case "$accel" in kvm | tcg) ;; *) die "bad ACCEL='$accel' (kvm or tcg)" ;; esac
 
 note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
 rc=0
-run_qemu "$accel" "$timeout" "$out" || rc=$?
+run_qemu "$accel" "$timeout" "$out" "$idle" || rc=$?
 
 # Kernel reports, in the console (timestamped kernel lines) and in dmesg.
 pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
@@ -125,6 +152,12 @@ if [ -n "$reports" ]; then
 	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
 	grep -anE -A25 "$pat" "$out/console.log" | head -60 >&2 || true
 	exit 125
+fi
+if [ -f "$out/idle" ]; then
+	printf '%s: no console output for %ss: the guest was stopped; last console lines:\n' \
+		"${0##*/}" "$(cat "$out/idle")" >&2
+	tail -20 "$out/console.log" >&2
+	exit 124
 fi
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	printf '%s: guest timed out after %ss; last console lines:\n' "${0##*/}" "$timeout" >&2
