@@ -8,10 +8,11 @@
 # check.sh --plan HVO SELFTESTS_DIR CONFIG prints the name of every result
 # such a run reports, one a line, and runs nothing: the host compares a
 # guest's results with it, so a test the guest never reached counts as a
-# failure (scripts/guest-results.sh).
+# failure (scripts/guest-results.sh).  check.sh --vmtests HVO SELFTESTS_DIR
+# CONFIG prints run_vmtests.sh as that config runs it (harness tests).
 set -u
 plan=""
-[ "${1:-}" = --plan ] && { plan=1; shift; }
+case "${1:-}" in --plan | --vmtests) plan=$1 && shift ;; esac
 hvo=$1 stdir=$2 config=${3:-normal}
 here=$(cd "$(dirname "$0")" && pwd)
 n=0 fails=0
@@ -25,30 +26,37 @@ n=0 fails=0
 debug_selftests="hugepage-vmemmap hugetlb_vmemmap_hvo hugetlb_vmemmap_restore_fail.sh
 	hugetlb_vmemmap_stress.sh hugetlb-soft-offline hugetlb-read-hwpoison"
 
-# vmtests_for_config FILE: run_vmtests.sh as this config runs it; under the
-# debug config the hugetlb tests not in debug_selftests become comments.
+# vmtests_for_config FILE: run_vmtests.sh as this config runs it: under the
+# debug config each hugetlb test not in debug_selftests becomes a no-op.
 vmtests_for_config() {
-	local keep=""
-	[ "$config" = debug ] && keep=$(echo $debug_selftests)
-	awk -v keep=" $keep " '
-	keep != "  " && /^[[:space:]]*CATEGORY="hugetlb" run_test \.\// {
+	[ "$config" = debug ] || { cat "$1"; return; }
+	awk -v keep=" $(echo $debug_selftests) " '
+	/^[[:space:]]*CATEGORY="hugetlb" run_test \.\// {
 		t = $3; sub(/^\.\//, "", t)
-		if (index(keep, " " t " ") == 0) { print "# normal config only: " $0; next }
+		if (index(keep, " " t " ") == 0) { print ": normal config only: " t; next }
 	}
 	{ print }' "$1"
 }
 
-# The selftests run_vmtests.sh FILE runs, named as its TAP lines name them.
+# The hugetlb selftests of run_vmtests.sh FILE, named as its TAP lines name
+# them (blanks squeezed, as its unquoted echo does).
 vmtests_names() {
-	sed -n 's/^[[:space:]]*CATEGORY="hugetlb" run_test \.\/\(.*\)$/\1/p' "$1"
+	sed -n 's/^[[:space:]]*CATEGORY="hugetlb" run_test \.\/\(.*\)$/\1/p' "$1" |
+		tr -s ' \t' '  ' | sed 's/ $//'
 }
 
-if [ -n "$plan" ]; then
+in_debug_selftests() { # NAME (with arguments)
+	case " $(echo $debug_selftests) " in *" ${1%% *} "*) return 0 ;; esac
+	return 1
+}
+
+if [ "$plan" = --vmtests ]; then
+	vmtests_for_config "$stdir/run_vmtests.sh"
+	exit
+elif [ -n "$plan" ]; then
 	printf '%s\n' hvo_sysctl hvo_memmap hvo_memmap_restore hvo_memmap_node \
 		hvo_restore_struct_pages
-	vmtests_for_config "$stdir/run_vmtests.sh" >/tmp/hvo-plan.$$ &&
-		vmtests_names /tmp/hvo-plan.$$ | sed 's|^|selftests/mm/|'
-	rm -f /tmp/hvo-plan.$$
+	vmtests_names "$stdir/run_vmtests.sh" | sed 's|^|selftests/mm/|'
 	exit 0
 fi
 . "$here/lib.sh"
@@ -167,29 +175,6 @@ if ! cp -a "$stdir" /tmp/mm || ! cd /tmp/mm ||
 	echo "1..$n"
 	exit 1
 fi
-[ "$config" = debug ] &&
-	echo "# debug config: only these selftests run (all run in the normal config):" $debug_selftests
-# Each test's start is stamped with the seconds since the run began.  Every
-# line but the TAP results goes to the console as it comes, as a comment:
-# vm.sh stops a guest that prints nothing for a while, and a long test is
-# not silence.
-t0=$(date +%s)
-exec 3>&1
-./run_vmtests.sh -t hugetlb -d 2>&1 | while IFS= read -r l; do
-	case "$l" in
-	"# running "*) l="$l (at $(($(date +%s) - t0)) s)" ;;
-	esac
-	echo "$l"
-	case "$l" in
-	"ok "* | "not ok "*) ;;
-	"#"*) echo "$l" >&3 ;;
-	*) echo "# $l" >&3 ;;
-	esac
-done >/tmp/vmtests.log
-rc=${PIPESTATUS[0]}
-exec 3>&-
-echo "# run_vmtests.sh: $(($(date +%s) - t0)) s"
-sed -n 's/^\(not \)\?ok [0-9]* \(.*\)/\1ok \2/p' /tmp/vmtests.log >/tmp/vmtests.res
 # Tests that fail on the pristine 6.12 base for reasons that are not HVO's,
 # with the reason; they count as skips, and a pass is reported as it is.
 known_failure() {
@@ -200,23 +185,51 @@ known_failure() {
 	esac
 }
 
-while read -r line; do
-	case "$line" in
+# vmtest_result LINE: report a TAP line of run_vmtests.sh as ours.
+vmtest_result() {
+	local t why
+	t=$(echo "$1" | sed 's/^\(not \)\?ok [0-9]* //')
+	case "$1" in
 	"not ok "*)
-		t=${line#not ok }
 		if why=$(known_failure "$t"); then
 			skip "selftests/mm/${t%% \#*}" "$why"
 		else
 			not_ok "selftests/mm/$t"
 		fi ;;
 	*"# SKIP"*)
-		t=${line#ok }
 		# Say why: the test's own last words before [SKIP].
 		why=$(grep -B3 "running ./${t%% *}" -A40 /tmp/vmtests.log | grep -m1 -i 'skip\|not \|no ' | sed 's/^# //')
 		skip "selftests/mm/${t%% \# SKIP*}" "${why:-skipped by the test}" ;;
-	*) ok "selftests/mm/${line#ok }" ;;
+	*) ok "selftests/mm/$t" ;;
 	esac
-done </tmp/vmtests.res
+}
+
+if [ "$config" = debug ]; then
+	while IFS= read -r t; do
+		in_debug_selftests "$t" ||
+			skip "selftests/mm/$t" "not under the debug config: it runs in the normal config's guests"
+	done < <(vmtests_names "$stdir/run_vmtests.sh")
+fi
+# Each test's start is stamped with the seconds since the run began.  Each
+# line goes to the console as it comes (stdbuf: line-buffered down to the
+# tests and run_vmtests.sh's sed), the TAP results as ours, the rest as
+# comments: vm.sh stops a guest that prints nothing for a while.
+t0=$(date +%s)
+: >/tmp/vmtests.log
+while IFS= read -r l; do
+	case "$l" in
+	"# running "*) l="$l (at $(($(date +%s) - t0)) s)" ;;
+	esac
+	echo "$l" >>/tmp/vmtests.log
+	case "$l" in
+	"ok "* | "not ok "*) vmtest_result "$l" ;;
+	"#"*) echo "$l" ;;
+	*) echo "# $l" ;;
+	esac
+done < <(stdbuf -oL -eL ./run_vmtests.sh -t hugetlb -d 2>&1)
+wait $!
+rc=$?
+echo "# run_vmtests.sh: $(($(date +%s) - t0)) s"
 if ! grep -q '^1\.\.[0-9]' /tmp/vmtests.log; then
 	not_ok "run_vmtests.sh did not finish (exit $rc)"
 fi

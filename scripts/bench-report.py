@@ -113,18 +113,19 @@ def main():
     ours_d, anchor_d, out = sys.argv[1:4]
     title = sys.argv[4] if len(sys.argv) > 4 else "make bench"
     anchor_run = anchor_d != "-"
-    runs = {"ours": load(ours_d), "anchor": load(anchor_d) if anchor_run else {}}
-    dirs = {"ours": ours_d, "anchor": anchor_d}
+    dirs = {"ours": ours_d, "anchor": anchor_d} if anchor_run else {"ours": ours_d}
+    runs = {k: load(d) for k, d in dirs.items()}
+    cols = " | ".join(runs)
     md = []
     w = md.append
     o = runs["ours"]
-    w(f"# HugeTLB Vmemmap Optimization benchmark: ours and the anchor\n")
-    w(f"Command: `{title}`. Both kernels: the normal config, booted in the same VM shape "
+    w("# HugeTLB Vmemmap Optimization benchmark: " + " and the ".join(runs) + "\n")
+    w(f"Command: `{title}`. Each kernel: the normal config, booted in the same VM shape "
       f"({int(one(o, 'memtotal_kb', 0)) // 1024} MiB usable, {one(o, 'cpus')} CPUs, "
       f"clocksource {one(o, 'clocksource')}), one after the other. "
       f"Sizes: {one(o, 'sizes')}.\n")
     if not anchor_run:
-        w("**anchor: not run** (BENCH_ANCHOR=0): its columns read n/a.\n")
+        w("**anchor: not run** (BENCH_ANCHOR=0): our kernel only, the anchor's figures read n/a.\n")
     for k, d in dirs.items():
         if os.path.exists(os.path.join(d, "failed")):
             w(f"**{k}: {open(os.path.join(d, 'failed')).read().strip()}**: the figures below "
@@ -148,10 +149,10 @@ def main():
                       "at boot (hugepages=), freed at the start of the run.")
             w("")
             continue
-        w("| | ours | anchor |")
-        w("|---|---|---|")
-        w(f"| pages per round, rounds | {pages['ours']}, {len(times(o, tag, 'on', 'grow'))} | "
-          f"{pages['anchor']}, {len(times(runs['anchor'], tag, 'on', 'grow'))} |")
+        w(f"| | {cols} |")
+        w("|---" * (len(runs) + 1) + "|")
+        w("| pages per round, rounds | " + " | ".join(
+            f"{pages[k]}, {len(times(r, tag, 'on', 'grow'))}" for k, r in runs.items()) + " |")
         for what in ("grow", "shrink"):
             for hvo in ("off", "on"):
                 w(f"| {what}, HVO {hvo} (ms) | " + " | ".join(
@@ -170,7 +171,7 @@ def main():
                 for k, r in runs.items()}
         w("| every frame back after shrinking | " + " | ".join(
             "yes" if not lost[k] else f"NO: {lost[k]}" for k in runs) + " |")
-        if anchor_run and not all(pages.values()):
+        if not all(pages.values()):
             w("\n1 GiB pages at run time: " + "; ".join(
                 f"{k}: {pages[k] or 'none allocated'}" + (f" ({none[k]})" if none[k] else "")
                 for k in runs) + ".")
@@ -178,8 +179,8 @@ def main():
     w("## Where the time goes (bpftrace, ns per call)\n")
     w("guest/bench.bt, attached for extra rounds after the timed ones (probes slow what they "
       "time: read the shapes and the proportions).\n")
-    w("| per traced shrink of the 2 MiB pool, ms | ours | anchor |")
-    w("|---|---|---|")
+    w(f"| per traced shrink of the 2 MiB pool, ms | {cols} |")
+    w("|---" * (len(runs) + 1) + "|")
     for hvo in ("off", "on"):
         cells = []
         for k, d in dirs.items():
@@ -195,7 +196,7 @@ def main():
             w(t if t else "(no bpftrace output: " + "; ".join(runs[k].get("trace_failed", ["not run"])) + ")")
             w("```\n" if t else "")
     fig = {}
-    a = runs["anchor"]
+    a = runs.get("anchor")
     try:
         fig["grow_on_off"] = med(paired_ratios(o, "2m", "grow"), "ours 2 MiB grow rounds")
         fig["shrink_on_off"] = med(paired_ratios(o, "2m", "shrink"), "ours 2 MiB shrink rounds")
@@ -210,7 +211,8 @@ def main():
         if f2 is None:
             raise Missing("ours: frames per 2 MiB page")
     except Missing as e:
-        sys.exit(f"bench-report: no figure for {e} (see {ours_d}/cmd.log, {anchor_d}/cmd.log)")
+        sys.exit(f"bench-report: no figure for {e} (see " +
+                 ", ".join(f"{d}/cmd.log" for d in dirs.values()) + ")")
     fig["frames_per_2m"] = f2
     f1 = kept(o, "1g", 1 << 30)
     line = " ".join(f"{k}=n/a" if fig[k] is None else f"{k}={fig[k]:.2f}" for k in KEYS[:6])

@@ -7,9 +7,9 @@
 # would cost a cold machine a quarter of an hour, make bench compares).
 # Prints TAP and ends with 'N passed, N failed, N skipped'.
 #
-# On 2 cores at most two CPU-heavy jobs run at once: the debug kernel builds
-# (niced) while the normal config's guests run, and the debug guests run
-# alone.  A guest is stopped when it prints nothing for CHECK_IDLE seconds
+# On 2 cores: the debug kernel builds, niced, while the normal config's
+# guests and the quick bench run (they keep their pace, the build takes
+# what they leave), and the debug guests run alone.  A guest is stopped when it prints nothing for CHECK_IDLE seconds
 # (default 600) or runs CHECK_TIMEOUT seconds (default 2700) in all; every
 # test it did not reach then counts as a failure.
 #
@@ -123,6 +123,7 @@ guest_collect() { # CONFIG HVO: record the results of a finished guest run,
 			*) record "$st" "$run: $name" ;;
 			esac
 		done
+	[ "${PIPESTATUS[0]}" = 0 ] || record "not ok" "$run: results matched against the plan"
 	# Clean only if vm.sh passed the guest's own status through (no kernel
 	# report, no timeout) and the guest printed every result it planned.
 	local verdict="$run: guest ran every test, kernel log clean"

@@ -13,7 +13,7 @@ set -euo pipefail
 cmdlog=$2
 [ -r "$cmdlog" ] || cmdlog=/dev/null
 awk '
-FNR == NR { if ($0 != "") plan[++np] = $0; next }
+FILENAME == ARGV[1] { if ($0 != "") plan[++np] = $0; next }
 /^(not )?ok [0-9]+ / {
 	st = $1 == "not" ? "not ok" : "ok"
 	name = $0

@@ -74,31 +74,49 @@ cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
 [ "$config" = debug ] && cmdline+=" panic_on_warn=1"
 cmdline+=" ${APPEND:-}"
 
-# watch_idle SECONDS RUNDIR: kill the guest once its console has not grown
-# for SECONDS, and leave SECONDS in RUNDIR/idle to say why it ended.
-watch_idle() {
-	local size last=-1 since=$SECONDS step=5
-	[ "$1" -lt 20 ] && step=1
-	while sleep $step; do
-		size=$(stat -c %s "$2/console.log" 2>/dev/null || echo 0)
-		if [ "$size" != "$last" ]; then
-			last=$size since=$SECONDS
-		elif [ $((SECONDS - since)) -ge "$1" ] && [ -s "$2/qemu.pid" ]; then
-			echo "$1" >"$2/idle"
-			kill "$(cat "$2/qemu.pid")" 2>/dev/null
+# Kernel reports, in the console (timestamped kernel lines) and in dmesg.
+pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
+pat+='possible (circular|recursive) locking|inconsistent lock state|'
+pat+='suspicious RCU usage|detected stalls|INFO: task .* blocked|'
+pat+='Unable to handle|kernel BUG|list_(add|del) corruption|Bad page'
+kernel_reports() { # FILE: its timestamped kernel lines that report trouble
+	grep -aE '^\[ *[0-9]+\.[0-9]+\]' "$1" 2>/dev/null | grep -aE "$pat"
+}
+
+# watch RUNDIR IDLE: stop the guest once its console has not grown for IDLE
+# seconds (0: never), leaving IDLE in RUNDIR/idle, or 30 s after the kernel
+# reported trouble (the run has failed; the 30 s let the report finish).
+# Ends with vm.sh; kills only a QEMU of this run.
+watch() {
+	local size last=-1 since=$SECONDS step=5 reported="" pid
+	[ "$2" -gt 0 ] && [ "$2" -lt 20 ] && step=1
+	while sleep $step && kill -0 $$ 2>/dev/null; do
+		size=$(stat -c %s "$1/console.log" 2>/dev/null || echo 0)
+		[ "$size" != "$last" ] && last=$size since=$SECONDS
+		if [ -z "$reported" ] && kernel_reports "$1/console.log" >/dev/null; then
+			reported=$SECONDS
+		fi
+		pid=$(cat "$1/qemu.pid" 2>/dev/null) || continue
+		case "$(cat "/proc/$pid/comm" 2>/dev/null)" in qemu*) ;; *) continue ;; esac
+		if [ "$2" -gt 0 ] && [ $((SECONDS - since)) -ge "$2" ]; then
+			kill "$pid" 2>/dev/null && echo "$2" >"$1/idle"
+			return 0
+		fi
+		if [ -n "$reported" ] && [ $((SECONDS - reported)) -ge 30 ]; then
+			kill "$pid" 2>/dev/null
 			return 0
 		fi
 	done
 }
 
+watcher=""
+trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null' EXIT
 run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
-	local accel=$1 cpu=max watcher="" rc
+	local accel=$1 cpu=max rc
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
 	rm -f "$3/qemu.pid" "$3/idle"
-	if [ "${4:-0}" -gt 0 ]; then
-		watch_idle "$4" "$3" &
-		watcher=$!
-	fi
+	watch "$3" "${4:-0}" &
+	watcher=$!
 	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
 		-m "${mem}M" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" "${numa[@]}" \
 		-nodefaults -display none -no-reboot -serial stdio -pidfile "$3/qemu.pid" \
@@ -109,7 +127,9 @@ run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
 		</dev/null 2>&1 | tee "$3/console.log"
 	rc=${PIPESTATUS[0]}
-	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+	watcher=""
 	return "$rc"
 }
 
@@ -141,13 +161,9 @@ note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${C
 rc=0
 run_qemu "$accel" "$timeout" "$out" "$idle" || rc=$?
 
-# Kernel reports, in the console (timestamped kernel lines) and in dmesg.
-pat='BUG:|Oops|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|'
-pat+='possible (circular|recursive) locking|inconsistent lock state|'
-pat+='suspicious RCU usage|detected stalls|INFO: task .* blocked|'
-pat+='Unable to handle|kernel BUG|list_(add|del) corruption|Bad page'
-reports=$( { grep -aE '^\[ *[0-9]+\.[0-9]+\]' "$out/console.log" || true;
-	cat "$out/dmesg" 2>/dev/null || true; } | grep -aE "$pat" | sort -u | head -20 || true)
+# The kernel reports found above, in the console and in dmesg.
+reports=$( { kernel_reports "$out/console.log" || true;
+	grep -aE "$pat" "$out/dmesg" 2>/dev/null || true; } | sort -u | head -20 || true)
 if [ -n "$reports" ]; then
 	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
 	grep -anE -A25 "$pat" "$out/console.log" | head -60 >&2 || true
