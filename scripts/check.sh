@@ -94,7 +94,8 @@ guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 	fi
 	mkdir -p "$out"
 	rm -f "$out/cmd.log" "$out/status" "$out/rc"
-	bash "$script" --plan $args >"$out/plan"
+	bash "$script" --plan $args >"$out/plan" ||
+		record "not ok" "$config/hvo-$hvo: the guest script's plan (${script#$TOP/} --plan)"
 	(
 		rc=0
 		OUT=$out KERNEL=ours CONFIG=$config APPEND="$append" \

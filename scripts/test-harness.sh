@@ -216,7 +216,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 echo "fake guest: booting"
-if [ "$FAKE_GUEST" = silent ]; then sleep 30 & wait; exit; fi
+if [ "$FAKE_GUEST" = silent ]; then trap 'kill $!; exit 143' TERM; sleep 30 & wait; exit; fi
 for i in $(seq 12); do sleep 0.3; echo "fake guest: step $i"; done
 echo 0 >"$out/status"
 QEMU

@@ -99,7 +99,8 @@ watch() {
 		pid=$(cat "$1/qemu.pid" 2>/dev/null) || continue
 		case "$(cat "/proc/$pid/comm" 2>/dev/null)" in qemu*) ;; *) continue ;; esac
 		if [ "$2" -gt 0 ] && [ $((SECONDS - since)) -ge "$2" ]; then
-			kill "$pid" 2>/dev/null && echo "$2" >"$1/idle"
+			echo "$2" >"$1/idle"
+			kill "$pid" 2>/dev/null
 			return 0
 		fi
 		if [ -n "$reported" ] && [ $((SECONDS - reported)) -ge 30 ]; then
