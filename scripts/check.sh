@@ -83,13 +83,15 @@ build_wait() { # CONFIG [KERNEL]: wait for its build and record the verdict
 }
 
 guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
-	# HVO=bad of guest/bootparam.sh with values that are neither on nor off;
+	# HVO=bad of guest/bootparam.sh with values that are not booleans, then
+	# the bool forms;
 	# its plan (every result it should report) goes to OUT/plan first
 	local config=$1 hvo=$2 out=$BUILD/check/$1-hvo-$2
 	local append="hugetlb_free_vmemmap=$hvo"
 	local args="$hvo $BUILD/selftests/ours/mm $config" script=$TOP/guest/check.sh
 	if [ "$hvo" = bad ]; then
 		append="hugetlb_free_vmemmap hugetlb_free_vmemmap=maybe"
+		append+=" hugetlb_free_vmemmap=1 hugetlb_free_vmemmap=n hugetlb_free_vmemmap=y"
 		args="" script=$TOP/guest/bootparam.sh
 	fi
 	mkdir -p "$out"

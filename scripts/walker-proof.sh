@@ -7,9 +7,11 @@
 # proof/walker-unprotected.diff, which never lands) and boots it twice with
 # the same stretched speculative reference in compaction (proof_widen_ms):
 #   1. protected (the series as it is): the stress test must pass, and at
-#      least one held reference must have seen its page become a hugetlb
-#      tail (else the window never opened and the pass proves nothing: the
-#      leg boots again, up to TRIES boots, then says it is inconclusive);
+#      least one held reference must have seen its page become part of a
+#      hugetlb page (else the window never opened and the pass proves
+#      nothing: the leg boots again, up to TRIES boots, then says it is
+#      inconclusive); its struct page stays writable while held, the remap
+#      waiting for the reference;
 #   2. proof_unprotected=1 (no RCU grace period before the remap): the
 #      stress test must end in an oops on a read-only vmemmap frame.
 # Not part of make check (a scratch kernel build and two long debug guests).
@@ -59,10 +61,15 @@ guest() { # NAME APPEND: boot the scratch kernel, leave rc in $dir/NAME.rc
 fault='unable to handle page fault|permissions violation'
 echo "TAP version 13"
 echo "# $rounds rounds, speculative references stretched to $widen ms"
-# The references held open in a run that saw their page become a hugetlb
-# tail (proof_hold_open()'s lines), one a line.
+# The references held open in a run that saw their page become part of a
+# hugetlb page (proof_hold_open()'s lines), one a line, and what became of
+# those pages once the reference was dropped (proof_after_drop()'s lines).
 tails_held() {
-	grep -ahoE 'proof: pfn 0x[0-9a-f]+ count [0-9-]+ -> [0-9-]+: a hugetlb tail after [0-9]+ ms, struct page [a-z-]+' \
+	grep -ahoE 'proof: pfn 0x[0-9a-f]+ count [0-9-]+ -> [0-9-]+: in a hugetlb page after [0-9]+ ms \(tail [a-z]+\), held [0-9]+ ms, struct page [a-z-]+' \
+		"$dir/$1/console.log" 2>/dev/null | sort -u || true
+}
+after_drop() {
+	grep -ahoE 'proof: pfn 0x[0-9a-f]+: struct page [a-z -]+ [0-9]+ ms after the reference was dropped' \
 		"$dir/$1/console.log" 2>/dev/null | sort -u || true
 }
 try=1
@@ -70,19 +77,21 @@ while :; do
 	guest protected ""
 	rc=$(cat "$dir/protected.rc")
 	held=$(tails_held protected)
-	echo "# protected, boot $try of $tries: vm.sh exit $rc, $(printf '%s' "$held" | grep -c .) reference(s) saw their page become a tail"
+	echo "# protected, boot $try of $tries: vm.sh exit $rc, $(printf '%s' "$held" | grep -c .) reference(s) saw their page become part of a hugetlb page"
 	[ "$rc" = 0 ] && [ -z "$held" ] && [ "$try" -lt "$tries" ] || break
 	try=$((try + 1))
 done
 grep -a '^# \|^ok\|^not ok' "$dir/protected/cmd.log" 2>/dev/null | sed 's/^/#   /' || true
-printf '%s\n' "$held" | grep . | sed 's/^/#   /' || true
+printf '%s\n' "$held" "$(after_drop protected)" | grep . | sed 's/^/#   /' || true
 protected=0
 if [ "$rc" != 0 ]; then
 	echo "not ok 1 protected: vm.sh exit $rc (see ${dir#$TOP/}/protected.log)"
 elif [ -z "$held" ]; then
-	echo "not ok 1 protected: inconclusive: the window never opened in $tries boot(s) (no held reference saw its page become a hugetlb tail)"
+	echo "not ok 1 protected: inconclusive: the window never opened in $tries boot(s) (no held reference saw its page become part of a hugetlb page)"
+elif printf '%s\n' "$held" | grep -q 'struct page read-only$'; then
+	echo "not ok 1 protected: a struct page was mapped read-only while a reference was held"
 else
-	echo "ok 1 protected: the stress test passes with $(printf '%s\n' "$held" | grep -c .) reference(s) held while their page became a hugetlb tail"
+	echo "ok 1 protected: the stress test passes with $(printf '%s\n' "$held" | grep -c .) reference(s) held while their page became part of a hugetlb page, its struct page writable until they were dropped"
 	protected=1
 fi
 guest unprotected proof_unprotected=1
