@@ -87,7 +87,8 @@ guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 	# the bool forms;
 	# its plan (every result it should report) goes to OUT/plan first
 	local config=$1 hvo=$2 out=$BUILD/check/$1-hvo-$2
-	local append="hugetlb_free_vmemmap=$hvo"
+	# cma=: an area for hugetlb_vmemmap_hvo's CMA door test (cma_replace_*)
+	local append="hugetlb_free_vmemmap=$hvo cma=256M"
 	local args="$hvo $BUILD/selftests/ours/mm $config" script=$TOP/guest/check.sh
 	if [ "$hvo" = bad ]; then
 		append="hugetlb_free_vmemmap hugetlb_free_vmemmap=maybe"

@@ -98,6 +98,7 @@ guest unprotected proof_unprotected=1
 rc=$(cat "$dir/unprotected.rc")
 grep -a '^# \|^ok\|^not ok' "$dir/unprotected/cmd.log" 2>/dev/null | sed 's/^/#   /' || true
 if [ "$rc" = 125 ] && grep -qaE "$fault" "$dir/unprotected/console.log"; then
+	tails_held unprotected | sed 's/^/#   /'
 	grep -aE "$fault|RIP:|Call Trace|^\[.*\]  [a-z_]+\+0x" "$dir/unprotected/console.log" |
 		head -12 | sed 's/^/#   /'
 	echo "ok 2 unprotected: a walker wrote a read-only vmemmap frame and oopsed"
