@@ -91,8 +91,8 @@ guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 	local append="hugetlb_free_vmemmap=$hvo cma=256M"
 	local args="$hvo $BUILD/selftests/ours/mm $config" script=$TOP/guest/check.sh
 	if [ "$hvo" = bad ]; then
-		append="hugetlb_free_vmemmap hugetlb_free_vmemmap=maybe"
-		append+=" hugetlb_free_vmemmap=1 hugetlb_free_vmemmap=n hugetlb_free_vmemmap=y"
+		append="hugetlb_free_vmemmap=maybe hugetlb_free_vmemmap hugetlb_free_vmemmap=n"
+		append+=" hugetlb_free_vmemmap=1 hugetlb_free_vmemmap=off hugetlb_free_vmemmap=y"
 		args="" script=$TOP/guest/bootparam.sh
 	fi
 	mkdir -p "$out"
