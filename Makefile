@@ -12,7 +12,7 @@
 KERNEL ?= ours
 CONFIG ?= normal
 S := scripts
-export KERNEL CONFIG CMD APPEND MEM SMP NODES TIMEOUT ACCEL OUT
+export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL OUT
 export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS
 
 .PHONY: help run bench check deps base tree export kernel anchor selftests vm proof clean

@@ -5,12 +5,19 @@
 # hugetlb_free_vmemmap=y": "maybe" is not a boolean, so it must be warned about
 # by name and leave HVO as it was, off (it is opt-in); what the base kernel's
 # bool parameter took (no value for on, then n, 1, off, y) must be taken
-# without a word, the last one (y) winning.  Prints TAP.
+# without a word, the last one (y) winning.  The guest also reserves a
+# HugeTLB CMA area on node 0 (hugetlb_cma=0:1G): a 1 GiB page allocated from
+# it and demoted to 2 MiB pages (optimized) must give its memory back to the
+# area when those pages leave the pool.  And it has a DIMM on node 0, added
+# through ACPI and onlined movable (memhp_default_state=online_movable):
+# after pool pages in it went through the optimization and back, ejecting it
+# (memory hot-remove) uncounts exactly its vmemmap frames and the page tables
+# the optimization split for it.  Prints TAP.
 # bootparam.sh --plan: the name of every result it reports, one a line.
 set -u
 if [ "${1:-}" = --plan ]; then
 	printf '%s\n' hvo_bootparam_warns hvo_bootparam_bool hvo_bootparam_on \
-		hvo_bootparam_memmap
+		hvo_bootparam_memmap hvo_hugetlb_cma_demote hvo_hotremove_counters
 	exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,4 +61,88 @@ if [ "$pages" -gt 0 ] && [ "$m1" -lt "$m0" ]; then
 else
 	not_ok "hvo_bootparam_memmap: $pages pages, vmemmap frames $m0 -> $m1"
 fi
+# A 1 GiB page from the HugeTLB CMA area of node 0, demoted to 2 MiB pages,
+# which the optimization takes: once they leave the pool, the area is as
+# free as before and the memmap back where it was.
+cma_demote() {
+	local area=/sys/kernel/debug/cma/hugetlb0
+	local g=/sys/devices/system/node/node0/hugepages/hugepages-1048576kB
+	local m=/sys/kernel/mm/hugepages/hugepages-2048kB
+	local gd=/sys/kernel/mm/hugepages/hugepages-1048576kB
+	local u0 u1 u2 m0 m1 m2 small
+	[ -d $area ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	if [ ! -r $area/used ] || [ ! -w $gd/demote ]; then
+		not_ok "hvo_hugetlb_cma_demote: no $area/used or $gd/demote"
+		return
+	fi
+	u0=$(cat $area/used) m0=$(memmap)
+	echo 1 >$g/nr_hugepages
+	u1=$(cat $area/used)
+	echo 1 >$gd/demote
+	small=$(cat $m/nr_hugepages) m1=$(memmap)
+	echo 0 >$m/nr_hugepages
+	echo 0 >$gd/nr_hugepages
+	u2=$(cat $area/used) m2=$(memmap)
+	echo "# hugetlb_cma: used $u0 -> $u1 (1 GiB page) -> $u2 after $small" \
+		"demoted 2 MiB pages left the pool; memmap $m0 -> $m1 -> $m2"
+	if [ "$u1" = $((u0 + 262144)) ] && [ "$small" = 512 ] &&
+	   [ "$m1" = $((m0 - 512 * 6)) ] && [ "$u2" = "$u0" ] && [ "$m2" = "$m0" ]; then
+		ok "hvo_hugetlb_cma_demote: a CMA 1 GiB page demoted to 512 optimized pages went back to the area"
+	else
+		not_ok "hvo_hugetlb_cma_demote: CMA used $u0 -> $u1 -> $u2, $small pages, memmap $m0 -> $m1 -> $m2"
+	fi
+}
+cma_demote
+
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+blocks() { ls -d /sys/devices/system/memory/memory[0-9]* | sort; }
+
+# Fill node 0 (the DIMM with it) with pool pages and empty it again, so that
+# the vmemmap of every section of the DIMM is split and its pages optimized
+# and restored; then eject the DIMM.  Its sections' frames leave
+# nr_memmap_pages (512 a section, none from memblock), and each of its split
+# PTE tables leaves nr_memmap_pte_pages.
+hotremove() {
+	local dev node0=/sys/devices/system/node/node0
+	local hp=$node0/hugepages/hugepages-2048kB/nr_hugepages
+	local b0 p0 m0 b1 p1 m1 b2 p2 m2 before after gone free got i
+	dev=$(grep -l '^PNP0C80$' /sys/bus/acpi/devices/*/hid 2>/dev/null | head -1)
+	dev=${dev%/hid}
+	if [ -z "$dev" ] || [ ! -w "$dev/eject" ]; then
+		not_ok "hvo_hotremove_counters: no ejectable memory device (PNP0C80)"
+		return
+	fi
+	before=$(blocks)
+	b0=$(vmstat nr_memmap_boot_pages) m0=$(vmstat nr_memmap_pages)
+	p0=$(vmstat nr_memmap_pte_pages)
+	free=$(awk '/MemFree/ { print $4 }' $node0/meminfo)
+	echo $(((free - 131072) / 2048)) >$hp
+	got=$(cat $hp)
+	echo 0 >$hp
+	b1=$(vmstat nr_memmap_boot_pages) m1=$(vmstat nr_memmap_pages)
+	p1=$(vmstat nr_memmap_pte_pages)
+	echo 1 >"$dev/eject"
+	for i in $(seq 60); do
+		after=$(blocks)
+		[ "$after" != "$before" ] && break
+		sleep 1
+	done
+	sleep 1
+	after=$(blocks)
+	gone=$(comm -23 <(echo "$before") <(echo "$after") | wc -l)
+	# Sections of 128 MiB (x86-64) in the blocks that went.
+	gone=$((gone * 0x$(cat /sys/devices/system/memory/block_size_bytes) / (128 << 20)))
+	b2=$(vmstat nr_memmap_boot_pages) m2=$(vmstat nr_memmap_pages)
+	p2=$(vmstat nr_memmap_pte_pages)
+	echo "# hot-remove: $got pool pages on node 0 and back; $gone sections" \
+		"ejected; boot frames $b0 -> $b1 -> $b2, frames $m0 -> $m1 -> $m2," \
+		"pte tables $p0 -> $p1 -> $p2"
+	if [ "$gone" -gt 0 ] && [ "$b2" = "$b1" ] && [ "$m2" = $((m1 - gone * 512)) ] &&
+	   [ "$p2" = $((p1 - gone)) ] && [ "$((b1 + m1))" = "$((b0 + m0))" ]; then
+		ok "hvo_hotremove_counters: $gone sections ejected: $((gone * 512)) frames and $gone split tables uncounted"
+	else
+		not_ok "hvo_hotremove_counters: $gone sections ejected: boot frames $b1 -> $b2, frames $m1 -> $m2 (want -$((gone * 512))), tables $p1 -> $p2 (want -$gone)"
+	fi
+}
+hotremove
 echo "1..$n"

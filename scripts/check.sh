@@ -84,16 +84,20 @@ build_wait() { # CONFIG [KERNEL]: wait for its build and record the verdict
 
 guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 	# HVO=bad of guest/bootparam.sh with values that are not booleans, then
-	# the bool forms;
+	# the bool forms, a HugeTLB CMA area on node 0 (8 GiB: node 0 then has
+	# a free, 1 GiB aligned gigabyte above 4 GiB, below its own pgdat) and a
+	# DIMM to hot-remove;
 	# its plan (every result it should report) goes to OUT/plan first
 	local config=$1 hvo=$2 out=$BUILD/check/$1-hvo-$2
 	# cma=: an area for hugetlb_vmemmap_hvo's CMA door test (cma_replace_*)
 	local append="hugetlb_free_vmemmap=$hvo cma=256M"
 	local args="$hvo $BUILD/selftests/ours/mm $config" script=$TOP/guest/check.sh
+	local mem=${MEM:-} dimm=
 	if [ "$hvo" = bad ]; then
 		append="hugetlb_free_vmemmap=maybe hugetlb_free_vmemmap hugetlb_free_vmemmap=n"
 		append+=" hugetlb_free_vmemmap=1 hugetlb_free_vmemmap=off hugetlb_free_vmemmap=y"
-		args="" script=$TOP/guest/bootparam.sh
+		append+=" hugetlb_cma=0:1G memhp_default_state=online_movable"
+		args="" script=$TOP/guest/bootparam.sh mem=8G dimm=512M
 	fi
 	mkdir -p "$out"
 	rm -f "$out/cmd.log" "$out/status" "$out/rc"
@@ -101,7 +105,7 @@ guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 		record "not ok" "$config/hvo-$hvo: the guest script's plan (${script#$TOP/} --plan)"
 	(
 		rc=0
-		OUT=$out KERNEL=ours CONFIG=$config APPEND="$append" \
+		OUT=$out KERNEL=ours CONFIG=$config APPEND="$append" MEM=$mem DIMM=$dimm \
 			TIMEOUT=${CHECK_TIMEOUT:-2700} IDLE=${CHECK_IDLE:-600} CMD="bash $script $args" \
 			phase "vm-$config-hvo-$hvo" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 || rc=$?
 		echo $rc >"$out/rc"

@@ -12,6 +12,9 @@
 #   MEM      guest memory in MiB or with G/M suffix (default 3G)
 #   SMP      guest CPUs (default 2)
 #   NODES    NUMA nodes, memory and CPUs split between them (default 2)
+#   DIMM     a memory DIMM of this size (MiB or G/M) on node 0, cold-plugged:
+#            the guest adds it through ACPI and can eject it (memory
+#            hot-remove); default none
 #   TIMEOUT  seconds before the guest is killed (default 1200)
 #   IDLE     seconds without console output before the guest is killed
 #            (default 0: never; a guest that still prints is making progress)
@@ -68,6 +71,18 @@ if [ "$nodes" -gt 1 ]; then
 	done
 fi
 
+# A DIMM beside the boot memory, in a slot of its own.
+dimm=()
+memarg="${mem}M"
+if [ -n "${DIMM:-}" ]; then
+	[[ "$DIMM" =~ ^([0-9]{1,6})([GgMm]?)$ ]] || die "bad DIMM='$DIMM' (e.g. 512M)"
+	dsize=$((10#${BASH_REMATCH[1]}))
+	case "${BASH_REMATCH[2]}" in [Gg]) dsize=$((dsize * 1024)) ;; esac
+	memarg="${mem}M,slots=1,maxmem=$((mem + dsize))M"
+	dimm=(-object "memory-backend-ram,id=dimm0,size=${dsize}M"
+		-device "pc-dimm,id=dimm0,memdev=dimm0,node=0")
+fi
+
 cmdline="console=ttyS0,115200 root=hostroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
@@ -119,7 +134,8 @@ run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
 	watch "$3" "${4:-0}" &
 	watcher=$!
 	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
-		-m "${mem}M" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" "${numa[@]}" \
+		-m "$memarg" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" \
+		"${numa[@]}" "${dimm[@]}" \
 		-nodefaults -display none -no-reboot -serial stdio -pidfile "$3/qemu.pid" \
 		-kernel "$image" -append "$cmdline" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
