@@ -8,7 +8,9 @@
 # without a word, the last one (y) winning.  The guest also reserves a
 # HugeTLB CMA area on node 0 (hugetlb_cma=0:1G): a 1 GiB page allocated from
 # it and demoted to 2 MiB pages (optimized) must give its memory back to the
-# area when those pages leave the pool.  And it has a DIMM on node 0, added
+# area when those pages leave the pool; 2 MiB pool pages that the buddy
+# allocator placed in the area (HVO off) and that an allocation of the whole
+# area replaces must go back to the allocator, not to the area.  And it has a DIMM on node 0, added
 # through ACPI and onlined movable (memhp_default_state=online_movable):
 # after pool pages in it went through the optimization and back, ejecting it
 # (memory hot-remove) uncounts exactly its vmemmap frames and the page tables
@@ -17,7 +19,8 @@
 set -u
 if [ "${1:-}" = --plan ]; then
 	printf '%s\n' hvo_bootparam_warns hvo_bootparam_bool hvo_bootparam_on \
-		hvo_bootparam_memmap hvo_hugetlb_cma_demote hvo_hotremove_counters
+		hvo_bootparam_memmap hvo_hugetlb_cma_demote hvo_hugetlb_cma_buddy_pages \
+		hvo_hotremove_counters
 	exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,6 +96,53 @@ cma_demote() {
 	fi
 }
 cma_demote
+
+# Pool pages with the tails written, some in the HugeTLB CMA area (node 0's
+# Normal zone is filled before its DMA32 zone), and the area allocated whole
+# through its debugfs: alloc_contig_range() replaces the pool pages in it,
+# and the old ones go back to the page allocator, in the middle of the
+# range being allocated.  Given to the area instead (cma_release()), they
+# would clear bits of the allocation from its bitmap.
+cma_buddy_pages() {
+	local area=/sys/kernel/debug/cma/hugetlb0 sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
+	local hp=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+	local base count u0 u1 u2 free got in=0 taken=0 i was
+	base=$(cat $area/base_pfn 2>/dev/null) count=$(cat $area/count 2>/dev/null)
+	if [ -z "$base" ] || [ ! -w $area/alloc ]; then
+		not_ok "hvo_hugetlb_cma_buddy_pages: no $area/base_pfn or alloc"
+		return
+	fi
+	was=$(cat $sysctl)
+	echo 0 >$sysctl
+	u0=$(cat $area/used)
+	# All of node 0's free memory but 1.5 GiB, room for the replacements.
+	free=$(awk '/MemFree/ { print $4 }' /sys/devices/system/node/node0/meminfo)
+	echo $(((free - 1536 * 1024) / 2048)) >$hp
+	got=$(cat $hp)
+	# Pool heads in the area (KPF_COMPOUND_HEAD 15, KPF_HUGE 17).
+	in=$(dd if=/proc/kpageflags bs=8 skip="$base" count="$count" 2>/dev/null |
+		od -An -v -tu8 -w8 |
+		awk '{ f = $1; if (int(f / 32768) % 2 && int(f / 131072) % 2) n++ }
+		     END { print n + 0 }')
+	for i in 1 2 3 4 5; do
+		echo "$count" >$area/alloc 2>/dev/null && { taken=1; break; }
+		echo 3 >/proc/sys/vm/drop_caches
+	done
+	u1=$(cat $area/used)
+	[ "$taken" = 1 ] && echo "$count" >$area/free
+	u2=$(cat $area/used)
+	echo 0 >$hp
+	echo "$was" >$sysctl
+	echo "# hugetlb_cma buddy pages: $got pool pages on node 0, $in in the area;" \
+		"area allocated whole: $taken; used $u0 -> $u1 -> $u2 (area $count pages)"
+	if [ "$in" -gt 0 ] && [ "$taken" = 1 ] && [ "$u1" = $((u0 + count)) ] &&
+	   [ "$u2" = "$u0" ]; then
+		ok "hvo_hugetlb_cma_buddy_pages: $in pool pages replaced out of the area, its bitmap whole"
+	else
+		not_ok "hvo_hugetlb_cma_buddy_pages: $in pool pages in the area, allocated $taken, used $u0 -> $u1 -> $u2, want +$count then $u0"
+	fi
+}
+cma_buddy_pages
 
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 blocks() { ls -d /sys/devices/system/memory/memory[0-9]* | sort; }
