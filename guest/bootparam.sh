@@ -72,15 +72,22 @@ cma_demote() {
 	local g=/sys/devices/system/node/node0/hugepages/hugepages-1048576kB
 	local m=/sys/kernel/mm/hugepages/hugepages-2048kB
 	local gd=/sys/kernel/mm/hugepages/hugepages-1048576kB
-	local u0 u1 u2 m0 m1 m2 small
+	local u0 u1 u2 m0 m1 m2 small i
 	[ -d $area ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	if [ ! -r $area/used ] || [ ! -w $gd/demote ]; then
 		not_ok "hvo_hugetlb_cma_demote: no $area/used or $gd/demote"
 		return
 	fi
 	u0=$(cat $area/used) m0=$(memmap)
-	echo 1 >$g/nr_hugepages
-	u1=$(cat $area/used)
+	# From the area, unless a page in it could not be moved just then
+	# (the page then comes from elsewhere): try again.
+	for i in 1 2 3; do
+		echo 1 >$g/nr_hugepages
+		u1=$(cat $area/used)
+		[ "$u1" != "$u0" ] && break
+		echo 0 >$g/nr_hugepages
+		echo 3 >/proc/sys/vm/drop_caches
+	done
 	echo 1 >$gd/demote
 	small=$(cat $m/nr_hugepages) m1=$(memmap)
 	echo 0 >$m/nr_hugepages
@@ -172,12 +179,12 @@ hotremove() {
 	b1=$(vmstat nr_memmap_boot_pages) m1=$(vmstat nr_memmap_pages)
 	p1=$(vmstat nr_memmap_pte_pages)
 	echo 1 >"$dev/eject"
-	for i in $(seq 60); do
-		after=$(blocks)
-		[ "$after" != "$before" ] && break
-		sleep 1
+	# The memory is removed (counters updated) before _EJ0, after which
+	# QEMU reports the slot empty: _STA reads 0.
+	for i in $(seq 120); do
+		[ "$(cat "$dev/status" 2>/dev/null || echo 0)" = 0 ] && break
+		sleep 0.5
 	done
-	sleep 1
 	after=$(blocks)
 	gone=$(comm -23 <(echo "$before") <(echo "$after") | wc -l)
 	# Sections of 128 MiB (x86-64) in the blocks that went.
