@@ -72,7 +72,7 @@ cma_demote() {
 	local g=/sys/devices/system/node/node0/hugepages/hugepages-1048576kB
 	local m=/sys/kernel/mm/hugepages/hugepages-2048kB
 	local gd=/sys/kernel/mm/hugepages/hugepages-1048576kB
-	local u0 u1 u2 m0 m1 m2 small i
+	local u0 u1 u2 m0 m1 m2 s1 small i
 	[ -d $area ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	if [ ! -r $area/used ] || [ ! -w $gd/demote ]; then
 		not_ok "hvo_hugetlb_cma_demote: no $area/used or $gd/demote"
@@ -89,14 +89,17 @@ cma_demote() {
 		echo 3 >/proc/sys/vm/drop_caches
 	done
 	echo 1 >$gd/demote
-	small=$(cat $m/nr_hugepages) m1=$(memmap)
+	small=$(cat $m/nr_hugepages) m1=$(memmap) s1=$(shared_frames 9)
 	echo 0 >$m/nr_hugepages
 	echo 0 >$gd/nr_hugepages
 	u2=$(cat $area/used) m2=$(memmap)
 	echo "# hugetlb_cma: used $u0 -> $u1 (1 GiB page) -> $u2 after $small" \
-		"demoted 2 MiB pages left the pool; memmap $m0 -> $m1 -> $m2"
-	if [ "$u1" = $((u0 + 262144)) ] && [ "$small" = 512 ] &&
-	   [ "$m1" = $((m0 - 512 * 6)) ] && [ "$u2" = "$u0" ] && [ "$m2" = "$m0" ]; then
+		"demoted 2 MiB pages left the pool; memmap $m0 -> $m1 -> $m2;" \
+		"shared frames and their pages $s1"
+	# 7 frames back per 2 MiB page, one shared frame of tails for them all
+	# (the 1 GiB page was in one zone).
+	if [ "$u1" = $((u0 + 262144)) ] && [ "$small" = 512 ] && [ "$s1" = "1 512" ] &&
+	   [ "$m1" = $((m0 - 512 * 7 + 1)) ] && [ "$u2" = "$u0" ] && [ "$m2" = "$m0" ]; then
 		ok "hvo_hugetlb_cma_demote: a CMA 1 GiB page demoted to 512 optimized pages went back to the area"
 	else
 		not_ok "hvo_hugetlb_cma_demote: CMA used $u0 -> $u1 -> $u2, $small pages, memmap $m0 -> $m1 -> $m2"

@@ -66,11 +66,13 @@ not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 
 hpage_kb=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
-# Frames 0 and 1 of a page's struct pages are kept (64-byte struct page
-# assumed), the rest freed with HVO on.
+# Frame 0 of a page's struct pages is kept (64-byte struct page assumed),
+# the rest freed with HVO on; they map a frame of tails shared by the pool
+# pages of one order in one zone, counted once.
 psz=$(getconf PAGESIZE)
 frames=$((hpage_kb * 1024 / psz * 64 / psz))
-want=$((frames > 2 ? frames - 2 : 0))
+order=$(awk -v n=$((hpage_kb * 1024 / psz)) 'BEGIN { while (2 ^ o < n) o++; print o }')
+want=$((frames > 1 ? frames - 1 : 0))
 [ "$hvo" = on ] || want=0
 
 echo "TAP version 13"
@@ -99,13 +101,14 @@ fi
 nr=/proc/sys/vm/nr_hugepages
 saved=$(cat $nr)
 echo 0 >$nr
-m0=$(memmap)
+m0=$(memmap) s0=$(shared_frames "$order")
 echo 64 >$nr
 got_pages=$(cat $nr)
-m1=$(memmap)
+m1=$(memmap) s1=$(shared_frames "$order")
 python3 "$here/tails.py" heads >/tmp/heads
+python3 "$here/tails.py" zones /tmp/heads >/tmp/zones
 echo 0 >$nr
-m2=$(memmap)
+m2=$(memmap) s2=$(shared_frames "$order")
 python3 "$here/tails.py" stale /tmp/heads $((hpage_kb * 1024 / $(getconf PAGESIZE))) >/tmp/stale
 echo "$saved" >$nr
 
@@ -119,16 +122,22 @@ elif [ "$got_pages" -lt 1 ]; then
 	not_ok "hvo_memmap_restore: nothing measured"
 else
 	freed=$((m0 - m1))
-	echo "# $got_pages x $hpage_kb kB pages: vmemmap frames $m0 -> $m1 -> $m2 ($((freed / got_pages)) freed per page, remainder $((freed % got_pages)); $frames frames per page)"
-	if [ "$freed" = $((want * got_pages)) ]; then
-		ok "hvo_memmap: $want of $frames vmemmap frames freed per huge page with HVO $hvo"
+	nzones=$(wc -l </tmp/zones)
+	shared=${s1% *} mapping=${s1#* }
+	want_shared=$nzones want_mapping=$got_pages
+	[ "$hvo" = on ] || want_shared=0 want_mapping=0
+	echo "# $got_pages x $hpage_kb kB pages in $nzones zones ($(paste -sd, /tmp/zones)): vmemmap frames $m0 -> $m1 -> $m2, $((freed + shared)) freed and $shared shared ($frames frames per page); shared frames and their pages: $s0 -> $s1 -> $s2"
+	if [ "$s0" = "0 0" ] && [ "$shared" = "$want_shared" ] &&
+		[ "$mapping" = "$want_mapping" ] &&
+		[ "$freed" = $((want * got_pages - shared)) ]; then
+		ok "hvo_memmap: $want of $frames vmemmap frames freed per huge page with HVO $hvo, $shared shared frames for $nzones zones"
 	else
-		not_ok "hvo_memmap: $freed frames freed for $got_pages pages with HVO $hvo (want $want per page)"
+		not_ok "hvo_memmap: $freed frames freed for $got_pages pages with HVO $hvo, shared frames $s0 -> $s1 (want $want per page less $want_shared shared, mapped by $want_mapping pages)"
 	fi
-	if [ "$m2" = "$m0" ]; then
-		ok "hvo_memmap_restore: every vmemmap frame back after shrinking the pool"
+	if [ "$m2" = "$m0" ] && [ "$s2" = "0 0" ]; then
+		ok "hvo_memmap_restore: every vmemmap frame back after shrinking the pool, no shared frame left"
 	else
-		not_ok "hvo_memmap_restore: vmemmap frames $m0 before, $m2 after grow and shrink"
+		not_ok "hvo_memmap_restore: vmemmap frames $m0 before, $m2 after grow and shrink, shared frames $s2 left"
 	fi
 fi
 
@@ -138,13 +147,15 @@ if [ -z "$node_nr" ]; then
 	skip hvo_memmap_node "no per-node pool of $hpage_kb kB pages"
 else
 	node_nr=$node_nr/nr_hugepages
-	n0=$(cat "$node_nr") m0=$(memmap)
+	n0=$(cat "$node_nr") m0=$(memmap) s0=$(shared_frames "$order")
 	echo $((n0 + 8)) >"$node_nr"
-	added=$(($(cat "$node_nr") - n0)) m1=$(memmap)
+	added=$(($(cat "$node_nr") - n0)) m1=$(memmap) s1=$(shared_frames "$order")
 	echo "$n0" >"$node_nr"
-	m2=$(memmap)
-	echo "# ${node_nr%/hugepages/*}: $added pages added, vmemmap frames $m0 -> $m1 -> $m2"
-	if [ "$added" -gt 0 ] && [ $((m0 - m1)) = $((want * added)) ] && [ "$m2" = "$m0" ]; then
+	m2=$(memmap) s2=$(shared_frames "$order")
+	new=$((${s1% *} - ${s0% *}))
+	echo "# ${node_nr%/hugepages/*}: $added pages added, vmemmap frames $m0 -> $m1 -> $m2, shared frames and their pages $s0 -> $s1 -> $s2"
+	if [ "$added" -gt 0 ] && [ $((m0 - m1)) = $((want * added - new)) ] &&
+		[ "$m2" = "$m0" ] && [ "$s2" = "$s0" ]; then
 		ok "hvo_memmap_node: $want frames freed per page added through a node's pool, all back"
 	else
 		not_ok "hvo_memmap_node: $added pages, frames $m0 -> $m1 -> $m2, want $want freed per page"

@@ -24,29 +24,31 @@ hvo() { # on|off: the sysctl for pages entering the pool from now on
 }
 
 # pool SIZE_KB COUNT HVO: grow the SIZE_KB pool from 0 to COUNT, then back
-# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back'.  Times
+# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back shared':
+# frames_freed is net of the shared frames of tails (ours: one per zone and
+# order) that the grow allocated, shared how many of those there were.  Times
 # come from bash's $EPOCHREALTIME (gettimeofday, in us: the guest's
 # clocksource, hpet or tsc, has a far finer grain than a 4 ms TCG tick), read
 # without a fork: a fork and exec of date(1) costs tens of ms under TCG and
 # would sit inside every measured interval.
 pool() {
-	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got
+	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got s
 	hvo "$3"
 	echo 0 >"$f"
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	m0=$(memmap)
 	t0=${EPOCHREALTIME/./}; echo "$2" >"$f"; t1=${EPOCHREALTIME/./}
 	got=$(cat "$f")
-	m1=$(memmap)
+	m1=$(memmap) s=$(shared_frames)
 	t2=${EPOCHREALTIME/./}; echo 0 >"$f"; t3=${EPOCHREALTIME/./}
 	m2=$(memmap)
-	echo "$got $((m0 - m1)) $(((t1 - t0) * 1000)) $(((t3 - t2) * 1000)) $((m0 - m2))"
+	echo "$got $((m0 - m1)) $(((t1 - t0) * 1000)) $(((t3 - t2) * 1000)) $((m0 - m2)) ${s% *}"
 }
 
 # round TAG SIZE_KB COUNT HVO N: one measured round, as a result line.
 round() {
 	set -- "$@" $(pool "$2" "$3" "$4")
-	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10}"
+	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10} shared=${11}"
 }
 
 # rounds TAG SIZE_KB COUNT N: N rounds of each setting, off first in odd
@@ -98,9 +100,9 @@ fi
 # at boot when HVO is on): free them first and count the vmemmap frames
 # that come back, so that everything below starts from a full memmap.
 if [ -f $f1g ] && [ "$(cat $f1g)" -gt 0 ]; then
-	b=$(cat $f1g) m0=$(memmap)
+	b=$(cat $f1g) m0=$(memmap) s=$(shared_frames)
 	echo 0 >$f1g
-	res 1g_boot "pages=$b back=$(($(memmap) - m0)) left=$(cat $f1g)"
+	res 1g_boot "pages=$b back=$(($(memmap) - m0)) left=$(cat $f1g) shared=${s% *}"
 fi
 
 # sizeof(struct page), derived: vmemmap frames in use over the pages that

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Runs inside the guest: tails.py heads | stale HEADS_FILE PAGES
+"""Runs inside the guest: tails.py heads | stale HEADS_FILE PAGES | zones HEADS_FILE
 
 heads: print the pfn of every hugetlb head page (KPF_HUGE + KPF_COMPOUND_HEAD)
 from /proc/kpageflags, one per line.
@@ -13,6 +13,9 @@ copying the head's frame into the tail frames), or as a compound tail with
 neither a head nor a tail before it (a tail the free path did not take
 apart).  A compound page allocated since then has its head first and its
 tails right after it, so it reads as neither.
+
+zones HEADS_FILE: print "node N zone NAME" once for each zone of
+/proc/zoneinfo that holds one of the pfns of HEADS_FILE.
 """
 import sys
 
@@ -55,8 +58,28 @@ def stale(path, nr):
                 print(head + i - 1)
 
 
+def zones(path):
+    spans, name = [], None
+    for line in open("/proc/zoneinfo"):
+        w = line.split()
+        if line.startswith("Node "):
+            name, spanned = "node %s zone %s" % (w[1].rstrip(","), w[3]), 0
+        elif w[:1] == ["spanned"]:
+            spanned = int(w[1])
+        elif w[:1] == ["start_pfn:"]:
+            spans.append((int(w[1]), int(w[1]) + spanned, name))
+    found = set()
+    for line in open(path):
+        pfn = int(line)
+        found.update(n for lo, hi, n in spans if lo <= pfn < hi)
+    for n in sorted(found):
+        print(n)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "heads":
         heads()
+    elif sys.argv[1] == "zones":
+        zones(sys.argv[2])
     else:
         stale(sys.argv[2], int(sys.argv[3]))

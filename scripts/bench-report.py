@@ -15,7 +15,8 @@ import statistics
 import sys
 
 KEYS = ("grow_on_off shrink_on_off anchor_grow_on_off anchor_shrink_on_off "
-        "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g").split()
+        "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g "
+        "anchor_frames_per_2m anchor_frames_per_1g").split()
 
 
 class Missing(Exception):
@@ -46,15 +47,25 @@ def frames_full(res, size):
 
 def kept(res, tag, size):
     """vmemmap frames kept per huge page with HVO on: measured at run time,
-    else from the 1 GiB pages reserved at boot; None if neither ran."""
+    else from the 1 GiB pages reserved at boot; None if neither ran.  The
+    shared frames of tails (ours: one per zone and order, 'shared=') are
+    counted apart, not per page: the frames a page gives back are the net
+    change plus those."""
     on = [r for r in rounds(res, tag + "_on") if r["pages"]]
     if on:
-        return frames_full(res, size) - statistics.median(r["freed"] / r["pages"] for r in on)
+        return frames_full(res, size) - statistics.median(
+            (r["freed"] + r.get("shared", 0)) / r["pages"] for r in on)
     if tag == "1g":
         for r in rounds(res, "1g_boot"):
             if r["pages"] > r["left"]:
-                return frames_full(res, size) - r["back"] / (r["pages"] - r["left"])
+                return frames_full(res, size) - (r["back"] + r.get("shared", 0)) / (r["pages"] - r["left"])
     return None
+
+
+def shared(res, tag):
+    """The shared frames of tails the HVO-on rounds of tag allocated (median)."""
+    on = [r.get("shared", 0) for r in rounds(res, tag + "_on") if r["pages"]]
+    return statistics.median(on) if on else None
 
 
 def times(res, tag, hvo, what):
@@ -162,6 +173,9 @@ def main():
         w("| vmemmap frames per page, HVO off / on | " + " | ".join(
             f"{frames_full(r, size)} / " + (f"{kept(r, tag, size):.0f}" if kept(r, tag, size) is not None else "n/a")
             for r in runs.values()) + " |")
+        w("| shared frames of tails, one per zone and order (HVO on) | " + " | ".join(
+            f"{shared(r, tag):g}" if shared(r, tag) is not None else "n/a"
+            for r in runs.values()) + " |")
         if tag == "2m":
             w("| first cycle after boot, grow / shrink (ms), HVO off; on | " + " | ".join(
                 "; ".join(f"{x['grow_ns'] / 1e6:.2f} / {x['shrink_ns'] / 1e6:.2f}"
@@ -218,6 +232,9 @@ def main():
     line = " ".join(f"{k}=n/a" if fig[k] is None else f"{k}={fig[k]:.2f}" for k in KEYS[:6])
     line += f" frames_per_2m={fig['frames_per_2m']:g}"
     line += " frames_per_1g=" + (f"{f1:g}" if f1 is not None else "n/a")
+    for k, tag, size in (("anchor_frames_per_2m", "2m", 2 << 20), ("anchor_frames_per_1g", "1g", 1 << 30)):
+        f = kept(a, tag, size) if anchor_run else None
+        line += f" {k}=" + (f"{f:g}" if f is not None else "n/a")
     w("## Summary\n")
     w("Ratios are medians: on/off of the rounds in one boot; ours/anchor of the medians of the "
       "two boots. Frames: vmemmap frames kept per huge page by our kernel "

@@ -62,14 +62,18 @@ for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
             print(f"{name} pages at run time: none allocated ({one('1g_none', 'the kernel gave none')})")
         continue
     n = on[0]["pages"]
-    per_page = lambda r: r["freed"] / r["pages"] if r["pages"] else 0
+    # A page gives back the net change plus its share of the shared frames
+    # of tails the grow allocated (ours: one per zone and order).
+    per_page = lambda r: (r["freed"] + r.get("shared", 0)) / r["pages"] if r["pages"] else 0
     kept_on = full(size) - statistics.median(per_page(r) for r in on)
     kept_off = full(size) - statistics.median(per_page(r) for r in off)
-    saved = (full(size) - kept_on) * pgb
+    nshared = statistics.median(r.get("shared", 0) for r in on)
+    saved = statistics.median(r["freed"] / r["pages"] for r in on) * pgb
     print(f"{name} pages ({n} per round, {len(on)} round(s), median):")
     print(f"  vmemmap frames per huge page   HVO off {kept_off:7.0f}   HVO on {kept_on:7.0f}")
-    print(f"  memory returned per huge page  {saved // 1024:.0f} KiB ({100 * saved / size:.2f}% of the page;"
-          f" {saved * 1024 / size:.1f} GiB per TiB of {name} pages)")
+    print(f"  shared frames of tails         {nshared:g} (one per zone and order, for all the pool's pages)")
+    print(f"  memory returned per huge page  {saved / 1024:.2f} KiB, net of the shared frames"
+          f" ({100 * saved / size:.2f}% of the page; {saved * 1024 / size:.1f} GiB per TiB of {name} pages)")
     for what in ("grow", "shrink"):
         t_off = statistics.median(r[what + "_ns"] for r in off) / 1e6
         t_on = statistics.median(r[what + "_ns"] for r in on) / 1e6
@@ -81,7 +85,7 @@ for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
 for r in rounds("1g_boot"):
     if r["pages"] > r["left"]:
         n = r["pages"] - r["left"]
-        kept = full(1 << 30) - r["back"] / n
+        kept = full(1 << 30) - (r["back"] + r.get("shared", 0)) / n
         print(f"1 GiB pages reserved at boot (hugepages={r['pages']}, HVO on), then freed:")
         print(f"  vmemmap frames per huge page   HVO off {full(1 << 30):7d}   HVO on {kept:7.0f}"
               f"   ({r['back']} frames came back for {n} pages)")
