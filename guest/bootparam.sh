@@ -98,7 +98,7 @@ cma_demote() {
 		"shared frames and their pages $s1"
 	# 7 frames back per 2 MiB page, one shared frame of tails for them all
 	# (the 1 GiB page was in one zone).
-	if [ "$u1" = $((u0 + 262144)) ] && [ "$small" = 512 ] && [ "$s1" = "1 512" ] &&
+	if [ "$u1" = $((u0 + 262144)) ] && [ "$small" = 512 ] && [ "$s1" = "1 512 0" ] &&
 	   [ "$m1" = $((m0 - 512 * 7 + 1)) ] && [ "$u2" = "$u0" ] && [ "$m2" = "$m0" ]; then
 		ok "hvo_hugetlb_cma_demote: a CMA 1 GiB page demoted to 512 optimized pages went back to the area"
 	else
@@ -154,7 +154,6 @@ cma_buddy_pages() {
 }
 cma_buddy_pages
 
-vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 blocks() { ls -d /sys/devices/system/memory/memory[0-9]* | sort; }
 
 # Fill node 0 (the DIMM with it) with pool pages and empty it again, so that

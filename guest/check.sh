@@ -102,13 +102,16 @@ nr=/proc/sys/vm/nr_hugepages
 saved=$(cat $nr)
 echo 0 >$nr
 m0=$(memmap) s0=$(shared_frames "$order")
+s0=${s0% *}
 echo 64 >$nr
 got_pages=$(cat $nr)
 m1=$(memmap) s1=$(shared_frames "$order")
+s1=${s1% *}
 python3 "$here/tails.py" heads >/tmp/heads
 python3 "$here/tails.py" zones /tmp/heads >/tmp/zones
 echo 0 >$nr
 m2=$(memmap) s2=$(shared_frames "$order")
+s2=${s2% *}
 python3 "$here/tails.py" stale /tmp/heads $((hpage_kb * 1024 / $(getconf PAGESIZE))) >/tmp/stale
 echo "$saved" >$nr
 
@@ -152,6 +155,7 @@ else
 	added=$(($(cat "$node_nr") - n0)) m1=$(memmap) s1=$(shared_frames "$order")
 	echo "$n0" >"$node_nr"
 	m2=$(memmap) s2=$(shared_frames "$order")
+	s0=${s0% *} s1=${s1% *} s2=${s2% *}
 	new=$((${s1% *} - ${s0% *}))
 	echo "# ${node_nr%/hugepages/*}: $added pages added, vmemmap frames $m0 -> $m1 -> $m2, shared frames and their pages $s0 -> $s1 -> $s2"
 	if [ "$added" -gt 0 ] && [ $((m0 - m1)) = $((want * added - new)) ] &&

@@ -9,11 +9,16 @@ memmap() {
 	     END { if (n == 2) print s }' /proc/vmstat
 }
 
-# shared_frames [ORDER]: "FRAMES PAGES", the vmemmap frames of tails that HVO
-# shares between the pool pages of ORDER (one per zone; of every order
-# without ORDER) and the pool pages mapping them, from
-# <debugfs>/hugetlb_vmemmap/shared_frames; "0 0" without it (the anchor).
+# vmstat NAME: one counter of /proc/vmstat, nothing if it has none.
+vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
+
+# shared_frames [ORDER]: "FRAMES PAGES TABLES", the vmemmap frames of tails
+# that HVO shares between the pool pages of ORDER (one per zone; of every
+# order without ORDER), the pool pages mapping them and the shared PTE tables
+# that go with them (1 GiB pages), from <debugfs>/hugetlb_vmemmap/shared_frames;
+# "0 0 0" without it (the anchor).
 shared_frames() {
-	awk -v o="${1:-}" 'o == "" || $6 == o { f++; p += $8 } END { print f + 0, p + 0 }' \
-		/sys/kernel/debug/hugetlb_vmemmap/shared_frames 2>/dev/null || echo "0 0"
+	awk -v o="${1:-}" 'o == "" || $6 == o { f++; p += $8; t += $10 }
+		END { print f + 0, p + 0, t + 0 }' \
+		/sys/kernel/debug/hugetlb_vmemmap/shared_frames 2>/dev/null || echo "0 0 0"
 }

@@ -24,31 +24,35 @@ hvo() { # on|off: the sysctl for pages entering the pool from now on
 }
 
 # pool SIZE_KB COUNT HVO: grow the SIZE_KB pool from 0 to COUNT, then back
-# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back shared':
-# frames_freed is net of the shared frames of tails (ours: one per zone and
-# order) that the grow allocated, shared how many of those there were.  Times
+# to 0; prints 'pages frames_freed grow_ns shrink_ns frames_back shared
+# tables_back shared_tables': frames_freed is net of the shared frames of
+# tails (ours: one per zone and order) that the grow allocated, shared how
+# many of those there were; tables_back the vmemmap PTE tables the shrink
+# gave the pages back (nr_memmap_pte_pages), net of the shared_tables that
+# went with the shared frames (ours, 1 GiB pages).  Times
 # come from bash's $EPOCHREALTIME (gettimeofday, in us: the guest's
 # clocksource, hpet or tsc, has a far finer grain than a 4 ms TCG tick), read
 # without a fork: a fork and exec of date(1) costs tens of ms under TCG and
 # would sit inside every measured interval.
 pool() {
-	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got s
+	local f=/sys/kernel/mm/hugepages/hugepages-$1kB/nr_hugepages m0 m1 m2 t0 t1 t2 t3 got s p1 p2
 	hvo "$3"
 	echo 0 >"$f"
 	sync; echo 3 >/proc/sys/vm/drop_caches
 	m0=$(memmap)
 	t0=${EPOCHREALTIME/./}; echo "$2" >"$f"; t1=${EPOCHREALTIME/./}
 	got=$(cat "$f")
-	m1=$(memmap) s=$(shared_frames)
+	m1=$(memmap) s=$(shared_frames) p1=$(vmstat nr_memmap_pte_pages)
 	t2=${EPOCHREALTIME/./}; echo 0 >"$f"; t3=${EPOCHREALTIME/./}
-	m2=$(memmap)
-	echo "$got $((m0 - m1)) $(((t1 - t0) * 1000)) $(((t3 - t2) * 1000)) $((m0 - m2)) ${s% *}"
+	m2=$(memmap) p2=$(vmstat nr_memmap_pte_pages)
+	set -- $s
+	echo "$got $((m0 - m1)) $(((t1 - t0) * 1000)) $(((t3 - t2) * 1000)) $((m0 - m2)) $1 $((${p2:-0} - ${p1:-0})) $3"
 }
 
 # round TAG SIZE_KB COUNT HVO N: one measured round, as a result line.
 round() {
 	set -- "$@" $(pool "$2" "$3" "$4")
-	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10} shared=${11}"
+	res "$1_$4" "round=$5 pages=$6 freed=$7 grow_ns=$8 shrink_ns=$9 back=${10} shared=${11} tables_back=${12} shared_tables=${13}"
 }
 
 # rounds TAG SIZE_KB COUNT N: N rounds of each setting, off first in odd
@@ -100,9 +104,11 @@ fi
 # at boot when HVO is on): free them first and count the vmemmap frames
 # that come back, so that everything below starts from a full memmap.
 if [ -f $f1g ] && [ "$(cat $f1g)" -gt 0 ]; then
-	b=$(cat $f1g) m0=$(memmap) s=$(shared_frames)
+	b=$(cat $f1g) m0=$(memmap) s=$(shared_frames) p0=$(vmstat nr_memmap_pte_pages)
 	echo 0 >$f1g
-	res 1g_boot "pages=$b back=$(($(memmap) - m0)) left=$(cat $f1g) shared=${s% *}"
+	set -- $s
+	res 1g_boot "pages=$b back=$(($(memmap) - m0)) left=$(cat $f1g) shared=$1" \
+		"tables_back=$(($(vmstat nr_memmap_pte_pages) - ${p0:-0})) shared_tables=$3"
 fi
 
 # sizeof(struct page), derived: vmemmap frames in use over the pages that

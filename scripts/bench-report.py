@@ -15,8 +15,8 @@ import statistics
 import sys
 
 KEYS = ("grow_on_off shrink_on_off anchor_grow_on_off anchor_shrink_on_off "
-        "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g "
-        "anchor_frames_per_2m anchor_frames_per_1g").split()
+        "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g pte_per_1g "
+        "anchor_frames_per_2m anchor_frames_per_1g anchor_pte_per_1g").split()
 
 
 class Missing(Exception):
@@ -59,6 +59,29 @@ def kept(res, tag, size):
         for r in rounds(res, "1g_boot"):
             if r["pages"] > r["left"]:
                 return frames_full(res, size) - (r["back"] + r.get("shared", 0)) / (r["pages"] - r["left"])
+    return None
+
+
+def tables_full(res, size):
+    pgb = int(one(res, "page_bytes", 4096))
+    return -(-frames_full(res, size) // (pgb // 8))
+
+
+def tables_kept(res, tag, size):
+    """vmemmap PTE tables a huge page holds with HVO on: those it gets back
+    when it leaves the pool ('tables_back', nr_memmap_pte_pages) plus its
+    share of the shared tables freed with it, off the tables that map its
+    vmemmap; from the rounds, else from the 1 GiB pages reserved at boot;
+    None if neither ran or the kernel did not report them."""
+    on = [r for r in rounds(res, tag + "_on") if r["pages"] and "tables_back" in r]
+    if on:
+        return tables_full(res, size) - statistics.median(
+            (r["tables_back"] + r.get("shared_tables", 0)) / r["pages"] for r in on)
+    if tag == "1g":
+        for r in rounds(res, "1g_boot"):
+            if r["pages"] > r["left"] and "tables_back" in r:
+                return tables_full(res, size) - (r["tables_back"] + r.get("shared_tables", 0)) / (
+                    r["pages"] - r["left"])
     return None
 
 
@@ -173,6 +196,10 @@ def main():
         w("| vmemmap frames per page, HVO off / on | " + " | ".join(
             f"{frames_full(r, size)} / " + (f"{kept(r, tag, size):.0f}" if kept(r, tag, size) is not None else "n/a")
             for r in runs.values()) + " |")
+        w("| vmemmap PTE tables per page, HVO off / on | " + " | ".join(
+            f"{tables_full(r, size)} / " + (f"{tables_kept(r, tag, size):.0f}"
+                                            if tables_kept(r, tag, size) is not None else "n/a")
+            for r in runs.values()) + " |")
         w("| shared frames of tails, one per zone and order (HVO on) | " + " | ".join(
             f"{shared(r, tag):g}" if shared(r, tag) is not None else "n/a"
             for r in runs.values()) + " |")
@@ -232,8 +259,12 @@ def main():
     line = " ".join(f"{k}=n/a" if fig[k] is None else f"{k}={fig[k]:.2f}" for k in KEYS[:6])
     line += f" frames_per_2m={fig['frames_per_2m']:g}"
     line += " frames_per_1g=" + (f"{f1:g}" if f1 is not None else "n/a")
-    for k, tag, size in (("anchor_frames_per_2m", "2m", 2 << 20), ("anchor_frames_per_1g", "1g", 1 << 30)):
-        f = kept(a, tag, size) if anchor_run else None
+    t1 = tables_kept(o, "1g", 1 << 30)
+    line += " pte_per_1g=" + (f"{t1:g}" if t1 is not None else "n/a")
+    for k, fn, tag, size in (("anchor_frames_per_2m", kept, "2m", 2 << 20),
+                             ("anchor_frames_per_1g", kept, "1g", 1 << 30),
+                             ("anchor_pte_per_1g", tables_kept, "1g", 1 << 30)):
+        f = fn(a, tag, size) if anchor_run else None
         line += f" {k}=" + (f"{f:g}" if f is not None else "n/a")
     w("## Summary\n")
     w("Ratios are medians: on/off of the rounds in one boot; ours/anchor of the medians of the "

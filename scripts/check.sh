@@ -174,7 +174,8 @@ bench_quick() {
 		echo " $line " | grep -qE " $k=[0-9]+(\.[0-9]+)? " || rc="$rc, no $k"
 	done
 	for k in anchor_grow_on_off anchor_shrink_on_off ours_vs_anchor_grow_on \
-		ours_vs_anchor_shrink_on frames_per_1g anchor_frames_per_2m anchor_frames_per_1g; do
+		ours_vs_anchor_shrink_on frames_per_1g pte_per_1g anchor_frames_per_2m anchor_frames_per_1g \
+		anchor_pte_per_1g; do
 		echo " $line " | grep -qE " $k=([0-9]+(\.[0-9]+)?|n/a) " || rc="$rc, no $k"
 	done
 	if [ "$rc" = 0 ]; then

@@ -72,6 +72,12 @@ for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
     print(f"{name} pages ({n} per round, {len(on)} round(s), median):")
     print(f"  vmemmap frames per huge page   HVO off {kept_off:7.0f}   HVO on {kept_on:7.0f}")
     print(f"  shared frames of tails         {nshared:g} (one per zone and order, for all the pool's pages)")
+    tables = -(-full(size) // (pgb // 8))
+    tb = [r for r in on if "tables_back" in r and r["pages"]]
+    if tables > 1 and tb:
+        kept_t = tables - statistics.median((r["tables_back"] + r.get("shared_tables", 0)) / r["pages"] for r in tb)
+        print(f"  vmemmap PTE tables per page    HVO off {tables:7d}   HVO on {kept_t:7.0f}"
+              f"   (shared tables: {statistics.median(r.get('shared_tables', 0) for r in tb):g})")
     print(f"  memory returned per huge page  {saved / 1024:.2f} KiB, net of the shared frames"
           f" ({100 * saved / size:.2f}% of the page; {saved * 1024 / size:.1f} GiB per TiB of {name} pages)")
     for what in ("grow", "shrink"):
@@ -86,9 +92,12 @@ for r in rounds("1g_boot"):
     if r["pages"] > r["left"]:
         n = r["pages"] - r["left"]
         kept = full(1 << 30) - (r["back"] + r.get("shared", 0)) / n
+        tables = -(-full(1 << 30) // (pgb // 8))
+        kept_t = tables - (r.get("tables_back", 0) + r.get("shared_tables", 0)) / n
         print(f"1 GiB pages reserved at boot (hugepages={r['pages']}, HVO on), then freed:")
         print(f"  vmemmap frames per huge page   HVO off {full(1 << 30):7d}   HVO on {kept:7.0f}"
               f"   ({r['back']} frames came back for {n} pages)")
+        print(f"  vmemmap PTE tables per page    HVO off {tables:7d}   HVO on {kept_t:7.0f}")
         print()
 print("Times come from one QEMU guest (TCG unless KVM works here): compare the ratios, not the")
 print("absolute figures.  Frames come from /proc/vmstat nr_memmap_pages + nr_memmap_boot_pages.")

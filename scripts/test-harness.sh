@@ -115,8 +115,9 @@ fails_with "bench: PAGES=0 is refused" "PAGES and ROUNDS must be at least 1" \
 # 5. bench-report.py: the figures of two made-up guest logs, then one that
 # lacks a figure.  Ours: grow 10 ms off / 8 on, shrink 20 / 30, 7 of 8
 # frames freed per page and 2 shared frames allocated (1 GiB at boot: 4094
-# back and 1 shared freed); the anchor: grow 10 / 16, shrink 20 / 40, 7
-# freed, no shared frame (1 GiB: 4094 back).
+# back and 1 shared freed, 6 PTE tables back and 1 shared freed); the
+# anchor: grow 10 / 16, shrink 20 / 40, 7 freed, no shared frame (1 GiB:
+# 4094 back, no table).
 bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 	mkdir -p "$1"
 	{
@@ -126,14 +127,14 @@ bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 			echo "hvo-result 2m_off round=$r pages=8 freed=0 grow_ns=10000000 shrink_ns=20000000 back=0 shared=0"
 			echo "hvo-result 2m_on round=$r pages=8 freed=$((8 * $4 - $5)) grow_ns=$2 shrink_ns=$3 back=0 shared=$5"
 		done
-		echo "hvo-result 1g_boot pages=1 back=4094 left=0 shared=$(($5 ? 1 : 0))"
+		echo "hvo-result 1g_boot pages=1 back=4094 left=0 shared=$(($5 ? 1 : 0)) tables_back=$(($5 ? 6 : 0)) shared_tables=$(($5 ? 1 : 0))"
 	} >"$1/cmd.log"
 }
 bench_log "$tmp/b/ours" 8000000 30000000 7 2
 bench_log "$tmp/b/anchor" 16000000 40000000 7 0
 want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=1.60 anchor_shrink_on_off=2.00"
-want+=" ours_vs_anchor_grow_on=0.50 ours_vs_anchor_shrink_on=0.75 frames_per_2m=1 frames_per_1g=1"
-want+=" anchor_frames_per_2m=1 anchor_frames_per_1g=2"
+want+=" ours_vs_anchor_grow_on=0.50 ours_vs_anchor_shrink_on=0.75 frames_per_2m=1 frames_per_1g=1 pte_per_1g=1"
+want+=" anchor_frames_per_2m=1 anchor_frames_per_1g=2 anchor_pte_per_1g=8"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" "$tmp/b/anchor" "$tmp/b/r.md" 2>&1)
 if [ "$got" = "$want" ] && [ "$(tail -1 "$tmp/b/r.md")" = "    $want" ]; then
 	ok "bench-report: the summary line of known rounds"
@@ -151,8 +152,8 @@ fails_with "bench-report: a missing figure is named" "no figure for anchor 2 MiB
 sed -i '/2m_on/d' "$tmp/b/ours/cmd.log" 2>/dev/null
 bench_log "$tmp/b/ours" 8000000 30000000 7 2
 want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=n/a anchor_shrink_on_off=n/a"
-want+=" ours_vs_anchor_grow_on=n/a ours_vs_anchor_shrink_on=n/a frames_per_2m=1 frames_per_1g=1"
-want+=" anchor_frames_per_2m=n/a anchor_frames_per_1g=n/a"
+want+=" ours_vs_anchor_grow_on=n/a ours_vs_anchor_shrink_on=n/a frames_per_2m=1 frames_per_1g=1 pte_per_1g=1"
+want+=" anchor_frames_per_2m=n/a anchor_frames_per_1g=n/a anchor_pte_per_1g=n/a"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" - "$tmp/b/r1.md" 2>&1)
 if [ "$got" = "$want" ] && grep -q 'anchor: not run' "$tmp/b/r1.md"; then
 	ok "bench-report: without the anchor, its figures read n/a"
