@@ -18,7 +18,9 @@ set -euo pipefail
 
 if [ "${QUICK:-0}" = 1 ]; then
 	: "${PAGES:=64}" "${ROUNDS:=3}" "${GIGANTIC:=0}" "${TRACE_ROUNDS:=1}" "${MEM:=3G}"
-	: "${TIMEOUT:=300}"
+	# Room for report.sh's bounded bpftrace waits (120 s each) on a slow
+	# TCG host before the guest itself is called hung.
+	: "${TIMEOUT:=600}"
 fi
 # A guest takes under a minute; one that hangs is stopped long before
 # vm.sh's default.
