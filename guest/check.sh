@@ -11,7 +11,6 @@
 # failure (scripts/guest-results.sh).  check.sh --vmtests HVO SELFTESTS_DIR
 # CONFIG prints run_vmtests.sh as that config runs it (harness tests).
 set -u
-. "$(dirname "$0")/clients.sh"
 plan=""
 case "${1:-}" in --plan | --vmtests) plan=$1 && shift ;; esac
 hvo=$1 stdir=$2 config=${3:-normal}
@@ -57,7 +56,6 @@ if [ "$plan" = --vmtests ]; then
 elif [ -n "$plan" ]; then
 	printf '%s\n' hvo_sysctl hvo_memmap hvo_memmap_restore hvo_memmap_node \
 		hvo_restore_struct_pages
-	clients_plan
 	vmtests_names "$stdir/run_vmtests.sh" | sed 's|^|selftests/mm/|'
 	exit 0
 fi
@@ -182,10 +180,6 @@ elif [ -s /tmp/stale ]; then
 else
 	ok "hvo_restore_struct_pages: $nheads huge pages freed, every struct page reads as a plain page"
 fi
-
-# 3b. The pool through libhugetlbfs's tools and library (guest/clients.sh).
-CLIENT=$(dirname "$stdir")/clients/hugetlb_client
-clients_run
 
 # 4. The selftests of run_vmtests.sh's hugetlb category (destructive ones
 #    included: soft-offline and hwpoison), on a writable copy; under the
