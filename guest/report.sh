@@ -69,9 +69,10 @@ rounds() {
 }
 
 # stop PID: end bpftrace with SIGINT (it prints its maps on the way out)
-# and wait at most 120 s for it: under TCG its probes detach slowly, and a
-# wait without bound would let one stuck exit time the whole guest out.  A
-# bpftrace still there is shown (wchan, kernel stack) and killed; returns 1.
+# and wait at most 120 s for it: a CI guest once timed out with bpftrace
+# still attached after its SIGINT, and a wait without bound lets one stuck
+# exit time the whole guest out.  A bpftrace still there is shown (wchan,
+# kernel stack) and killed; returns 1.
 stop() {
 	local i
 	kill -INT "$1" 2>/dev/null

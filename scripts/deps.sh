@@ -25,7 +25,7 @@ if [ "${1:-}" = --check-pin ]; then
 fi
 
 missing=()
-for p in $HOST_PKGS; do
+for p in $HOST_PKGS ${EXTRA_PKGS:-}; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing+=("$p")
 done

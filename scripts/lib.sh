@@ -13,7 +13,8 @@ BASE_SRC=$BUILD/anchor/linux
 
 # Debian packages the harness needs on the host.
 HOST_PKGS="build-essential flex bison bc libelf-dev libssl-dev pahole ccache
-	qemu-system-x86 busybox-static bpftrace libhugetlbfs-bin rsync cpio kmod
+	qemu-system-x86 busybox-static bpftrace libhugetlbfs-bin libhugetlbfs-dev
+	rsync cpio kmod
 	python3 git xz-utils"
 
 # kernel_src KERNEL and kernel_obj KERNEL CONFIG: where a kernel's source and

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # selftests.sh KERNEL [CONFIG]: build the mm selftests of run_vmtests.sh's 'hugetlb'
 # category from KERNEL's source (ours or anchor) against the headers that
-# kernel's CONFIG (normal) build exported, into build/selftests/KERNEL/mm.  The list comes from
+# kernel's CONFIG (normal) build exported, into build/selftests/KERNEL/mm,
+# and guest/hugetlb_client.c into build/selftests/KERNEL/clients.  The list comes from
 # run_vmtests.sh itself, so tests a patch adds there are picked up.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -34,3 +35,9 @@ for f in $files; do
 	install -m 0755 "$mm/$f" "$out/$f"
 done
 cp -f "$mm/../kselftest/ktap_helpers.sh" "$out/" 2>/dev/null || true
+
+# guest/clients.sh's client of libhugetlbfs (libhugetlbfs-dev on the host;
+# the guest runs the host's libraries).
+mkdir -p "$BUILD/selftests/$kernel/clients"
+gcc -O2 -Wall -Wextra -Werror -o "$BUILD/selftests/$kernel/clients/hugetlb_client" \
+	"$TOP/guest/hugetlb_client.c" -lhugetlbfs
