@@ -5,7 +5,7 @@
 #   make check   build, boot and test (normal and debug config, HVO on and off)
 #   make bench   time pool grow/shrink, ours against the anchor (QUICK=1: small)
 #
-# Other targets: deps base tree export kernel anchor selftests vm proof clean.
+# Other targets: deps base tree export kernel anchor selftests vm proof distro docs clean.
 # Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
 #            MEM= SMP= NODES= TIMEOUT= (see scripts/vm.sh)
 
@@ -13,9 +13,10 @@ KERNEL ?= ours
 CONFIG ?= normal
 S := scripts
 export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL OUT
-export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS
+export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS DISTRO_CONFIG
 
-.PHONY: help run bench check deps base tree export kernel anchor selftests vm proof clean
+.PHONY: help run bench check deps base tree export kernel anchor selftests vm proof \
+	distro docs clean
 
 help:
 	@sed -n 's/^#   //p; s/^# \(Other\|Variables\|  *KERNEL\|  *MEM\)/\1/p' Makefile
@@ -61,5 +62,15 @@ check:
 proof: tree
 	@$(S)/walker-proof.sh
 
+# Debian's own config (linux-config-6.12), W=1 and sparse, HVO on and off,
+# for the objects the series changes, against the base's warnings.
+distro: tree
+	@$(S)/distro.sh
+
+# The pages the series changes, built with the kernel's Sphinx setup.
+docs: tree
+	@$(S)/docs.sh
+
 clean:
-	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof build/bench
+	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof build/bench \
+		build/distro build/docs

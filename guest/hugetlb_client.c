@@ -26,8 +26,8 @@
  *
  * prefer runs COMMAND under a memory policy that prefers NUMA node NODE
  * (what numactl --preferred does; numactl is not in the guest), so that
- * "hugeadm --obey-mempolicy" grows the pool from that node alone (the
- * policy's nodes are the pool's, whatever its mode) while COMMAND's own
+ * "hugeadm --obey-mempolicy" grows the pool from that node alone (a
+ * policy naming nodes gives the pool those nodes) while COMMAND's own
  * memory may still come from the other nodes when that one is full.
  */
 #include <errno.h>
@@ -115,7 +115,9 @@ static int prefer_exec(const char *node, char **argv)
 		return 1;
 	}
 	mask = 1UL << n;
-	if (syscall(SYS_set_mempolicy, CLIENT_MPOL_PREFERRED, &mask, 8 * sizeof(mask))) {
+	/* maxnode counts one past the last bit the kernel reads. */
+	if (syscall(SYS_set_mempolicy, CLIENT_MPOL_PREFERRED, &mask,
+		    8 * sizeof(mask) + 1)) {
 		fprintf(stderr, "client prefer: set_mempolicy(node %lu): %s\n", n,
 			strerror(errno));
 		return 1;
