@@ -56,7 +56,7 @@ if [ "$plan" = --vmtests ]; then
 	exit
 elif [ -n "$plan" ]; then
 	printf '%s\n' hvo_sysctl hvo_memmap hvo_memmap_restore hvo_memmap_node \
-		hvo_restore_struct_pages
+		hvo_tracepoints hvo_bpftrace_tool hvo_restore_struct_pages
 	clients_plan
 	vmtests_names "$stdir/run_vmtests.sh" | sed 's|^|selftests/mm/|'
 	exit 0
@@ -165,6 +165,132 @@ else
 		ok "hvo_memmap_node: $want frames freed per page added through a node's pool, all back"
 	else
 		not_ok "hvo_memmap_node: $added pages, frames $m0 -> $m1 -> $m2, want $want freed per page"
+	fi
+fi
+
+# 2c. The tracepoints (include/trace/events/hugetlb_vmemmap.h), through
+#     tracefs: a grow of 16 pages and its shrink give one optimize_folio
+#     event per page with its frames given back and one restore_folio event
+#     per page with as many taken (none with HVO off), and each call's
+#     start and end events, whose counts agree with the folio events.
+tr=/sys/kernel/tracing
+[ -d $tr/events ] || mount -t tracefs none $tr 2>/dev/null
+if [ ! -d $tr/events/hugetlb_vmemmap ]; then
+	if [ "$config" = debug ] && [ ! -d $tr/events ]; then
+		skip hvo_tracepoints "no trace events in tracefs: the debug config leaves out ftrace (its kernel still builds the tracepoints)"
+	else
+		not_ok "hvo_tracepoints: no $tr/events/hugetlb_vmemmap"
+	fi
+else
+	echo 0 >$tr/tracing_on
+	echo >$tr/trace
+	echo 1 >$tr/events/hugetlb_vmemmap/enable
+	echo 1 >$tr/tracing_on
+	saved=$(cat $nr)
+	echo 0 >$nr
+	echo 16 >$nr
+	tp_pages=$(cat $nr)
+	echo 0 >$nr
+	echo 0 >$tr/tracing_on
+	echo 0 >$tr/events/hugetlb_vmemmap/enable
+	echo "$saved" >$nr
+	# Per event "count/frames/nr/done/errors": how many, the sums of
+	# their frames, nr and done fields, how many had ret != 0.
+	tp=$(awk '/ hugetlb_vmemmap_[a-z_]*:/ {
+			ev = $0; sub(/.* hugetlb_vmemmap_/, "", ev); sub(/:.*/, "", ev)
+			c[ev]++
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == "frames") f[ev] += kv[2]
+				if (kv[1] == "nr") n[ev] += kv[2]
+				if (kv[1] == "done") d[ev] += kv[2]
+				if (kv[1] == "ret" && kv[2] != 0) e[ev]++
+			}
+		}
+		END {
+			split("optimize_folio restore_folio optimize_start optimize_end restore_start restore_end", evs, " ")
+			for (i = 1; i <= 6; i++)
+				printf "%s=%d/%d/%d/%d/%d ", evs[i], c[evs[i]], f[evs[i]], n[evs[i]], d[evs[i]], e[evs[i]]
+		}' $tr/trace)
+	echo >$tr/trace
+	echo 1 >$tr/tracing_on
+	echo "# tracepoints (event=count/frames/nr/done/errors) for $tp_pages x $hpage_kb kB pages grown and shrunk with HVO $hvo: $tp"
+	# What they must read, K and R the numbers of optimize and restore
+	# calls (each at least 1; no optimize call with HVO off): with HVO on,
+	# every page optimized then restored, its frames given back then
+	# taken; with it off, restore calls that restore nothing.
+	P=$tp_pages
+	if [ "$hvo" = on ]; then
+		want_tp="optimize_folio=$P/$((P * want))/0/0/0 restore_folio=$P/$((P * want))/0/0/0"
+		want_tp+=" optimize_start=K/0/0/0/0 optimize_end=K/0/$P/$P/0"
+		want_tp+=" restore_start=R/0/0/0/0 restore_end=R/0/$P/$P/0"
+	else
+		want_tp="optimize_folio=0/0/0/0/0 restore_folio=0/0/0/0/0"
+		want_tp+=" optimize_start=0/0/0/0/0 optimize_end=0/0/0/0/0"
+		want_tp+=" restore_start=R/0/0/0/0 restore_end=R/0/$P/0/0"
+	fi
+	K=$(echo "$tp" | sed -n 's/.*optimize_start=\([0-9]*\)\/.*/\1/p')
+	R=$(echo "$tp" | sed -n 's/.*restore_start=\([0-9]*\)\/.*/\1/p')
+	if [ "$P" -gt 0 ] && [ "${R:-0}" -ge 1 ] && { [ "$hvo" = off ] || [ "${K:-0}" -ge 1 ]; } &&
+		[ "$tp" = "$(echo "$want_tp " | sed "s/=K\//=$K\//g; s/=R\//=$R\//g")" ]; then
+		ok "hvo_tracepoints: $P pages grown and shrunk with HVO $hvo: one optimize_folio and one restore_folio event per optimized page, with its frames; $K optimize and $R restore calls, their start and end events paired"
+	else
+		not_ok "hvo_tracepoints: $P pages with HVO $hvo: $tp, want $want_tp"
+	fi
+fi
+
+# 2d. The series' bpftrace tool (tools/mm/hugetlb_vmemmap.bt) run as an
+#     operator would, around a grow and shrink of 16 pages: the frames it
+#     sums are those the pages gave back and took, and it times the calls.
+tool=$(dirname "$stdir")/hugetlb_vmemmap.bt
+if [ ! -f "$tool" ]; then
+	not_ok "hvo_bpftrace_tool: no $tool (make selftests)"
+elif [ "$config" = debug ]; then
+	skip hvo_bpftrace_tool "the debug config leaves out BPF (bpftrace runs in the normal config's guests)"
+else
+	(cd /tmp && exec bpftrace "$tool" >/tmp/tool.out 2>&1) &
+	tool_pid=$!
+	for i in $(seq 1 120); do
+		grep -q 'Hit Ctrl-C' /tmp/tool.out 2>/dev/null && break
+		kill -0 $tool_pid 2>/dev/null || break
+		sleep 1
+	done
+	saved=$(cat $nr)
+	echo 0 >$nr
+	echo 16 >$nr
+	tool_pages=$(cat $nr)
+	echo 0 >$nr
+	echo "$saved" >$nr
+	kill -INT $tool_pid 2>/dev/null
+	# Bounded: a bpftrace that does not end is shown and killed.
+	for i in $(seq 1 120); do
+		kill -0 $tool_pid 2>/dev/null || break
+		sleep 1
+	done
+	if kill -0 $tool_pid 2>/dev/null; then
+		echo "# bpftrace still there 120 s after SIGINT: killed"
+		kill -KILL $tool_pid
+	fi
+	wait $tool_pid
+	sed 's/^/# tool: /' /tmp/tool.out | grep -v '^# tool: *$' | head -60
+	tool_map() { # MAP: its value for this order, 0 if not printed
+		awk -v k="@$1[$order]:" '$1 == k { v = $2 } END { print v + 0 }' /tmp/tool.out
+	}
+	given=$(tool_map frames_given_back) taken=$(tool_map frames_taken)
+	calls=$(grep -c "^@optimize_call_us\[$order\]:\|^@restore_call_us\[$order\]:" /tmp/tool.out)
+	fails=$(grep -c '^@\(optimize\|restore\)_failed' /tmp/tool.out)
+	no_restore=$(tool_map restore_no_pages)
+	if ! grep -q 'Hit Ctrl-C' /tmp/tool.out; then
+		not_ok "hvo_bpftrace_tool: it did not start: $(head -3 /tmp/tool.out | tr '\n' ' ')"
+	elif [ "$tool_pages" -lt 1 ] || [ "$given" != $((tool_pages * want)) ] ||
+		[ "$taken" != "$given" ] || [ "$fails" != 0 ]; then
+		not_ok "hvo_bpftrace_tool: $tool_pages pages: frames given back $given, taken $taken, failures $fails (want $((tool_pages * want)) each, none)"
+	elif [ "$hvo" = on ] && [ "$calls" != 2 ]; then
+		not_ok "hvo_bpftrace_tool: $calls of the optimize and restore latency histograms printed, want 2"
+	elif [ "$hvo" = off ] && { [ "$calls" != 0 ] || [ "$no_restore" -lt 1 ]; }; then
+		not_ok "hvo_bpftrace_tool: HVO off: $calls latency histograms, $no_restore restore calls without pages (want 0 and at least 1)"
+	else
+		ok "hvo_bpftrace_tool: $tool_pages pages grown and shrunk with HVO $hvo: the tool sums $given frames given back and $taken taken, its latency histograms $calls"
 	fi
 fi
 

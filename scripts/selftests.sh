@@ -41,3 +41,9 @@ cp -f "$mm/../kselftest/ktap_helpers.sh" "$out/" 2>/dev/null || true
 mkdir -p "$BUILD/selftests/$kernel/clients"
 gcc -O2 -Wall -Wextra -Werror -o "$BUILD/selftests/$kernel/clients/hugetlb_client" \
 	"$TOP/guest/hugetlb_client.c" -lhugetlbfs
+
+# The series' bpftrace tool (tools/mm/hugetlb_vmemmap.bt), which
+# guest/check.sh runs as an operator would; the anchor has none.
+rm -f "$BUILD/selftests/$kernel/hugetlb_vmemmap.bt"
+[ ! -f "$src/tools/mm/hugetlb_vmemmap.bt" ] ||
+	cp "$src/tools/mm/hugetlb_vmemmap.bt" "$BUILD/selftests/$kernel/"
