@@ -172,7 +172,7 @@ fi
 #     tracefs: a grow of 16 pages and its shrink give one optimize_folio
 #     event per page with its frames given back and one restore_folio event
 #     per page with as many taken (none with HVO off), and each call's
-#     start and end events, whose counts agree with the folio events.
+#     begin and end events, whose counts agree with the folio events.
 tr=/sys/kernel/tracing
 [ -d $tr/events ] || mount -t tracefs none $tr 2>/dev/null
 if [ ! -d $tr/events/hugetlb_vmemmap ]; then
@@ -182,21 +182,21 @@ if [ ! -d $tr/events/hugetlb_vmemmap ]; then
 		not_ok "hvo_tracepoints: no $tr/events/hugetlb_vmemmap"
 	fi
 else
+	saved=$(cat $nr) tracing_on=$(cat $tr/tracing_on)
+	echo 0 >$nr
 	echo 0 >$tr/tracing_on
 	echo >$tr/trace
 	echo 1 >$tr/events/hugetlb_vmemmap/enable
 	echo 1 >$tr/tracing_on
-	saved=$(cat $nr)
-	echo 0 >$nr
 	echo 16 >$nr
 	tp_pages=$(cat $nr)
 	echo 0 >$nr
 	echo 0 >$tr/tracing_on
 	echo 0 >$tr/events/hugetlb_vmemmap/enable
 	echo "$saved" >$nr
-	# Per event "count/frames/nr/done/errors": how many, the sums of
-	# their frames, nr and done fields, how many had ret != 0.
-	tp=$(awk '/ hugetlb_vmemmap_[a-z_]*:/ {
+	# Per event of this order "count/frames/nr/done/errors": how many,
+	# the sums of their frames, nr and done fields, how many had ret != 0.
+	tp=$(awk -v order="order=$order" '/ hugetlb_vmemmap_[a-z_]*:/ && $0 ~ (" " order "( |$)") {
 			ev = $0; sub(/.* hugetlb_vmemmap_/, "", ev); sub(/:.*/, "", ev)
 			c[ev]++
 			for (i = 1; i <= NF; i++) {
@@ -208,12 +208,12 @@ else
 			}
 		}
 		END {
-			split("optimize_folio restore_folio optimize_start optimize_end restore_start restore_end", evs, " ")
+			split("optimize_folio restore_folio optimize_begin optimize_end restore_begin restore_end", evs, " ")
 			for (i = 1; i <= 6; i++)
 				printf "%s=%d/%d/%d/%d/%d ", evs[i], c[evs[i]], f[evs[i]], n[evs[i]], d[evs[i]], e[evs[i]]
 		}' $tr/trace)
 	echo >$tr/trace
-	echo 1 >$tr/tracing_on
+	echo "$tracing_on" >$tr/tracing_on
 	echo "# tracepoints (event=count/frames/nr/done/errors) for $tp_pages x $hpage_kb kB pages grown and shrunk with HVO $hvo: $tp"
 	# What they must read, K and R the numbers of optimize and restore
 	# calls (each at least 1; no optimize call with HVO off): with HVO on,
@@ -222,18 +222,18 @@ else
 	P=$tp_pages
 	if [ "$hvo" = on ]; then
 		want_tp="optimize_folio=$P/$((P * want))/0/0/0 restore_folio=$P/$((P * want))/0/0/0"
-		want_tp+=" optimize_start=K/0/0/0/0 optimize_end=K/0/$P/$P/0"
-		want_tp+=" restore_start=R/0/0/0/0 restore_end=R/0/$P/$P/0"
+		want_tp+=" optimize_begin=K/0/0/0/0 optimize_end=K/0/$P/$P/0"
+		want_tp+=" restore_begin=R/0/0/0/0 restore_end=R/0/$P/$P/0"
 	else
 		want_tp="optimize_folio=0/0/0/0/0 restore_folio=0/0/0/0/0"
-		want_tp+=" optimize_start=0/0/0/0/0 optimize_end=0/0/0/0/0"
-		want_tp+=" restore_start=R/0/0/0/0 restore_end=R/0/$P/0/0"
+		want_tp+=" optimize_begin=0/0/0/0/0 optimize_end=0/0/0/0/0"
+		want_tp+=" restore_begin=R/0/0/0/0 restore_end=R/0/$P/0/0"
 	fi
-	K=$(echo "$tp" | sed -n 's/.*optimize_start=\([0-9]*\)\/.*/\1/p')
-	R=$(echo "$tp" | sed -n 's/.*restore_start=\([0-9]*\)\/.*/\1/p')
+	K=$(echo "$tp" | sed -n 's/.*optimize_begin=\([0-9]*\)\/.*/\1/p')
+	R=$(echo "$tp" | sed -n 's/.*restore_begin=\([0-9]*\)\/.*/\1/p')
 	if [ "$P" -gt 0 ] && [ "${R:-0}" -ge 1 ] && { [ "$hvo" = off ] || [ "${K:-0}" -ge 1 ]; } &&
 		[ "$tp" = "$(echo "$want_tp " | sed "s/=K\//=$K\//g; s/=R\//=$R\//g")" ]; then
-		ok "hvo_tracepoints: $P pages grown and shrunk with HVO $hvo: one optimize_folio and one restore_folio event per optimized page, with its frames; $K optimize and $R restore calls, their start and end events paired"
+		ok "hvo_tracepoints: $P pages grown and shrunk with HVO $hvo: one optimize_folio and one restore_folio event per optimized page, with its frames; $K optimize and $R restore calls, their begin and end events paired"
 	else
 		not_ok "hvo_tracepoints: $P pages with HVO $hvo: $tp, want $want_tp"
 	fi
@@ -248,6 +248,8 @@ if [ ! -f "$tool" ]; then
 elif [ "$config" = debug ]; then
 	skip hvo_bpftrace_tool "the debug config leaves out BPF (bpftrace runs in the normal config's guests)"
 else
+	saved=$(cat $nr)
+	echo 0 >$nr
 	(cd /tmp && exec bpftrace "$tool" >/tmp/tool.out 2>&1) &
 	tool_pid=$!
 	for i in $(seq 1 120); do
@@ -255,8 +257,6 @@ else
 		kill -0 $tool_pid 2>/dev/null || break
 		sleep 1
 	done
-	saved=$(cat $nr)
-	echo 0 >$nr
 	echo 16 >$nr
 	tool_pages=$(cat $nr)
 	echo 0 >$nr
@@ -277,14 +277,15 @@ else
 		awk -v k="@$1[$order]:" '$1 == k { v = $2 } END { print v + 0 }' /tmp/tool.out
 	}
 	given=$(tool_map frames_given_back) taken=$(tool_map frames_taken)
-	calls=$(grep -c "^@optimize_call_us\[$order\]:\|^@restore_call_us\[$order\]:" /tmp/tool.out)
-	fails=$(grep -c '^@\(optimize\|restore\)_failed' /tmp/tool.out)
+	# One batch each way: the histograms keyed [order, 1].
+	calls=$(grep -c "^@optimize_call_us\[$order, 1\]:\|^@restore_call_us\[$order, 1\]:" /tmp/tool.out)
+	tool_fails=$(grep -c '^@\(optimize\|restore\)_failed' /tmp/tool.out)
 	no_restore=$(tool_map restore_no_pages)
 	if ! grep -q 'Hit Ctrl-C' /tmp/tool.out; then
 		not_ok "hvo_bpftrace_tool: it did not start: $(head -3 /tmp/tool.out | tr '\n' ' ')"
 	elif [ "$tool_pages" -lt 1 ] || [ "$given" != $((tool_pages * want)) ] ||
-		[ "$taken" != "$given" ] || [ "$fails" != 0 ]; then
-		not_ok "hvo_bpftrace_tool: $tool_pages pages: frames given back $given, taken $taken, failures $fails (want $((tool_pages * want)) each, none)"
+		[ "$taken" != "$given" ] || [ "$tool_fails" != 0 ]; then
+		not_ok "hvo_bpftrace_tool: $tool_pages pages: frames given back $given, taken $taken, failures $tool_fails (want $((tool_pages * want)) each, none)"
 	elif [ "$hvo" = on ] && [ "$calls" != 2 ]; then
 		not_ok "hvo_bpftrace_tool: $calls of the optimize and restore latency histograms printed, want 2"
 	elif [ "$hvo" = off ] && { [ "$calls" != 0 ] || [ "$no_restore" -lt 1 ]; }; then
