@@ -73,4 +73,4 @@ docs: tree
 
 clean:
 	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof build/bench \
-		build/distro build/docs
+		build/distro build/docs build/docs-base

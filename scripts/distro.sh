@@ -16,6 +16,8 @@
 #   DISTRO_CONFIG=path  another config (.xz or plain) instead of Debian's
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# gcc's and sort's words in English and byte order, whatever the host's.
+export LC_ALL=C
 
 t0=$(date +%s)
 EXTRA_PKGS="linux-config-6.12 sparse" "$TOP/scripts/deps.sh"
@@ -30,7 +32,7 @@ base=$(git -C "$ours_src" rev-parse base 2>/dev/null) ||
 # The C files the series changes, as objects; the headers it changes reach
 # them all.  tools/ is the selftests' (built by make selftests).
 objs=$(git -C "$ours_src" diff --name-only "$base" HEAD -- '*.c' |
-	grep -v '^tools/' | sed 's/\.c$/.o/' | sort)
+	{ grep -v '^tools/' || true; } | sed 's/\.c$/.o/' | sort)
 [ -n "$objs" ] || die "the series touches no C file"
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
@@ -91,9 +93,11 @@ distro_build() {
 	make -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" \
 		-j"$(nproc)" W=1 C=2 $want >"$obj/build.log" 2>&1 || rc=$?
 	# gcc and sparse: file:line:col: warning|error: ...; kernel-doc:
-	# file:line: warning: ...
+	# file:line: warning: ...  Every line kept, repeats included: a
+	# warning of a header's macro or inline function is reported at the
+	# header's line, once per place that uses it.
 	grep -E '^[^ :]+:[0-9]+(:[0-9]+)?: (warning|error):' "$obj/build.log" |
-		sed -E "s|^$src/||; s|^([^:]+:[0-9]+):[0-9]+:|\1:|" | sort -u >"$obj/warnings" || true
+		sed -E "s|^$src/||; s|^([^:]+:[0-9]+):[0-9]+:|\1:|" | sort >"$obj/warnings" || true
 	return $rc
 }
 
@@ -111,7 +115,7 @@ for tree in base ours-on ours-off; do
 	obj=$BUILD/distro/$tree
 	distro_config "$src" "$obj" "$hvo"
 	if ! distro_build "$src" "$obj"; then
-		grep -E 'error|Error' "$obj/build.log" | head -20 >&2
+		grep -m20 -E 'error|Error' "$obj/build.log" >&2 || true
 		echo "distro: $tree: build failed (${obj#$TOP/}/build.log)" >&2
 		rc=1
 	fi
