@@ -22,3 +22,23 @@ shared_frames() {
 		END { print f + 0, p + 0, t + 0 }' \
 		/sys/kernel/debug/hugetlb_vmemmap/shared_frames 2>/dev/null || echo "0 0 0"
 }
+
+# bpftrace_stop PID: end bpftrace with SIGINT (it prints its maps on the
+# way out) and wait at most 120 s for it: a CI guest once timed out with bpftrace
+# still attached after its SIGINT, and a wait without bound lets one stuck
+# exit time the whole guest out.  A bpftrace still there is shown (wchan,
+# kernel stack) and killed; returns 1.
+bpftrace_stop() {
+	local i
+	kill -INT "$1" 2>/dev/null
+	for i in $(seq 1 120); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return 0; }
+		sleep 1
+	done
+	echo "# bpftrace $1 still running 120 s after SIGINT:" \
+		"wchan $(cat /proc/"$1"/wchan 2>/dev/null)"
+	sed "s/^/# /" /proc/"$1"/stack 2>/dev/null
+	# No wait: a bpftrace stuck in the kernel may not die even of SIGKILL.
+	kill -KILL "$1" 2>/dev/null
+	return 1
+}

@@ -68,25 +68,6 @@ rounds() {
 	done
 }
 
-# stop PID: end bpftrace with SIGINT (it prints its maps on the way out)
-# and wait at most 120 s for it: a CI guest once timed out with bpftrace
-# still attached after its SIGINT, and a wait without bound lets one stuck
-# exit time the whole guest out.  A bpftrace still there is shown (wchan,
-# kernel stack) and killed; returns 1.
-stop() {
-	local i
-	kill -INT "$1" 2>/dev/null
-	for i in $(seq 1 120); do
-		kill -0 "$1" 2>/dev/null || { wait "$1"; return 0; }
-		sleep 1
-	done
-	echo "hvo-bench: bpftrace $1 still running 120 s after SIGINT:" \
-		"wchan $(cat /proc/"$1"/wchan 2>/dev/null)"
-	cat /proc/"$1"/stack 2>/dev/null
-	# No wait: a bpftrace stuck in the kernel may not die even of SIGKILL.
-	kill -KILL "$1" 2>/dev/null
-	return 1
-}
 
 # traced HVO: TRACE_ROUNDS rounds of 2 MiB pages of that setting under
 # bpftrace (2 MiB only, so that per-call figures are of 2 MiB folios).
@@ -100,14 +81,14 @@ traced() {
 		sleep 1
 	done
 	if ! grep -q '^hvo-bench: tracing' "$log"; then
-		stop $pid
+		bpftrace_stop $pid
 		res trace_failed "$1: $(head -c 300 "$log" | tr '\n' ' ')"
 		return
 	fi
 	for i in $(seq 1 "$trace_rounds"); do
 		pool 2048 "$n2m" "$1" >/dev/null
 	done
-	if ! stop $pid; then
+	if ! bpftrace_stop $pid; then
 		res trace_failed "$1: bpftrace did not exit within 120 s of SIGINT"
 		return
 	fi
