@@ -5,7 +5,7 @@
 #   make check   build, boot and test (normal and debug config, HVO on and off)
 #   make bench   time pool grow/shrink, ours against the anchor (QUICK=1: small)
 #
-# Other targets: deps base tree export kernel anchor selftests vm proof distro docs clean.
+# Other targets: deps base tree export kernel anchor selftests vm proof distro docs ports clean.
 # Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
 #            MEM= SMP= NODES= TIMEOUT= (see scripts/vm.sh)
 
@@ -16,7 +16,7 @@ export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL OUT
 export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS DISTRO_CONFIG
 
 .PHONY: help run bench check deps base tree export kernel anchor selftests vm proof \
-	distro docs clean
+	distro docs ports clean
 
 help:
 	@sed -n 's/^#   //p; s/^# \(Other\|Variables\|  *KERNEL\|  *MEM\)/\1/p' Makefile
@@ -71,6 +71,11 @@ distro: tree
 docs: tree
 	@$(S)/docs.sh
 
+# The other architectures the base offered HVO on: riscv64 cross-built and
+# booted under QEMU (HVO on and off), loongarch64 selected but not built.
+ports: tree
+	@$(S)/ports.sh
+
 clean:
 	rm -rf build/obj build/anchor/obj build/vm build/check build/run build/selftests build/proof build/bench \
-		build/distro build/docs build/docs-base
+		build/distro build/docs build/docs-base build/ports

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# kernel.sh KERNEL CONFIG: build a bzImage.
+# kernel.sh KERNEL CONFIG: build a bzImage (riscv64: an Image).
 #   KERNEL: ours   (build/linux: the base plus patches/)
 #           anchor (build/anchor/linux: the pristine base with its own HVO)
-#   CONFIG: normal (tinyconfig + configs/hvo.config)
-#           debug  (normal + configs/debug.config)
-#           nohvo  (normal + configs/nohvo.config: HVO configured out)
+#   CONFIG: normal  (tinyconfig + configs/hvo.config)
+#           debug   (normal + configs/debug.config)
+#           nohvo   (normal + configs/nohvo.config: HVO configured out)
+#           riscv64 (ARCH=riscv tinyconfig + configs/riscv64.config, built
+#                    with Debian's riscv64-linux-gnu-gcc: make ports)
 # Output in kernel_obj (scripts/lib.sh); ccache keeps rebuilds short.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-ours} config=${2:-normal}
 src=$(kernel_src "$kernel") || die "unknown KERNEL '$kernel' (ours or anchor)"
+# The build's timestamp names the base; an initramfs (riscv64) wants a date.
+arch=x86_64 cross= image=arch/x86/boot/bzImage target=bzImage ts=$BASE_VERSION
 case "$config" in
 normal) frags="$TOP/configs/hvo.config" ;;
 debug) frags="$TOP/configs/hvo.config $TOP/configs/debug.config" ;;
 nohvo) frags="$TOP/configs/hvo.config $TOP/configs/nohvo.config" ;;
-*) die "unknown CONFIG '$config' (normal, debug or nohvo)" ;;
+riscv64)
+	frags="$TOP/configs/riscv64.config"
+	arch=riscv cross=riscv64-linux-gnu- image=arch/riscv/boot/Image target=Image
+	ts="1970-01-01 00:00:00 UTC"
+	command -v ${cross}gcc >/dev/null || die "no ${cross}gcc (apt-get install gcc-riscv64-linux-gnu)"
+	;;
+*) die "unknown CONFIG '$config' (normal, debug, nohvo or riscv64)" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source in ${src#$TOP/} (run: make tree)"
 
@@ -28,8 +38,9 @@ export CCACHE_COMPILERCHECK=content
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
 ccache -M 20G >/dev/null 2>&1 || true
 kmake() {
-	make -s -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" \
-		KBUILD_BUILD_TIMESTAMP="$BASE_VERSION" KBUILD_BUILD_USER=hvo \
+	make -s -C "$src" O="$obj" ARCH=$arch ${cross:+CROSS_COMPILE=$cross} \
+		CC="ccache ${cross}gcc" HOSTCC="ccache gcc" \
+		KBUILD_BUILD_TIMESTAMP="$ts" KBUILD_BUILD_USER=hvo \
 		KBUILD_BUILD_HOST=hvo "$@"
 }
 
@@ -66,6 +77,7 @@ else
 fi
 
 note "building $kernel-$config kernel in ${obj#$TOP/}"
-kmake -j"$(nproc)" bzImage
-kmake headers_install INSTALL_HDR_PATH="$obj/hdr" >/dev/null
-note "built ${obj#$TOP/}/arch/x86/boot/bzImage"
+kmake -j"$(nproc)" $target
+# The x86 guests build their programs against these headers.
+[ $arch != x86_64 ] || kmake headers_install INSTALL_HDR_PATH="$obj/hdr" >/dev/null
+note "built ${obj#$TOP/}/$image"
