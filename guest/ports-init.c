@@ -12,7 +12,9 @@
  * struct page and 4 KiB pages), each 1 GiB page 4095 of 4096, less the
  * frames of tails they share (debugfs shared_frames); with it off, none.
  * The size's sysfs counters must agree: vmemmap_optimized_pages, and
- * vmemmap_freed_frames equal to what the memmap moves by.
+ * vmemmap_freed_frames equal to what the memmap moves by.  The tails are
+ * mapped read-only: <debugfs>/kernel_page_tables shows read-only ranges in
+ * the vmemmap while pages are optimized, and none otherwise.
  * Prints "ports: ..." lines, then "ports-result: ok ..." or
  * "ports-result: fail ...", and powers off.
  */
@@ -27,6 +29,7 @@
 #define FRAMES_1G 4096		/* 262144 of them */
 
 static char buf[16384];
+static char pt[1 << 20];	/* kernel_page_tables */
 static int failed;
 
 /* Read @path into buf; return its length, or -1. */
@@ -64,6 +67,49 @@ static long field(const char *key)
 			line++;
 	}
 	return -1;
+}
+
+/*
+ * Read-only ranges in the vmemmap section of <debugfs>/kernel_page_tables
+ * (PTDUMP_DEBUGFS): lines whose flags end in ". R V" (not writable,
+ * readable, valid); -1 without the file or if it did not fit.
+ */
+static long vmemmap_ro_ranges(void)
+{
+	int fd = open("/sys/kernel/debug/kernel_page_tables", O_RDONLY);
+	long n, len = 0, ro = 0;
+	char *line, *end;
+	int in = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, pt + len, sizeof(pt) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	if (len >= (long)sizeof(pt) - 1)
+		return -1;
+	pt[len] = '\0';
+	for (line = pt; (end = strchr(line, '\n')); line = end + 1) {
+		if (!strncmp(line, "---[ vmemmap start ]---", 23))
+			in = 1;
+		else if (!strncmp(line, "---[ vmemmap end ]---", 21))
+			in = 0;
+		else if (in && end - line >= 6 && !strncmp(end - 6, " . R V", 6))
+			ro++;
+	}
+	return ro;
+}
+
+/* The vmemmap has read-only ranges if and only if @want. */
+static void check_ro(const char *when, int want)
+{
+	long ro = vmemmap_ro_ranges();
+
+	printf("ports: %s: %ld read-only vmemmap ranges in kernel_page_tables\n",
+	       when, ro);
+	if (ro < 0 || (ro > 0) != want)
+		fail("read-only vmemmap ranges (want > 0: 1, none: 0)", ro,
+		     want);
 }
 
 /* Vmemmap frames in use: nr_memmap_pages + nr_memmap_boot_pages. */
@@ -172,11 +218,13 @@ static long check_2m(long per_page)
 		fail("2 MiB frames back", back, NR_2M * per_page);
 	check_counters(COUNTERS(DIR_2M), "2 MiB grown", per_page ? NR_2M : 0,
 		       m0 - memmap());
+	check_ro("2 MiB grown", per_page > 0);
 	if (write_long(POOL_2M, 0) || read_long(POOL_2M) != 0)
 		fail("2 MiB pool shrunk to", read_long(POOL_2M), 0);
 	if (memmap() != m0)
 		fail("memmap after the 2 MiB pool emptied", memmap(), m0);
 	check_counters(COUNTERS(DIR_2M), "2 MiB emptied", 0, 0);
+	check_ro("2 MiB emptied", 0);
 	return back / NR_2M;
 }
 
@@ -191,6 +239,7 @@ static long check_1g(long per_page)
 	}
 	/* What freeing the page will raise the memmap by. */
 	freed = read_long(DIR_1G "vmemmap_freed_frames");
+	check_ro("1 GiB reserved at boot", per_page > 0);
 	if (write_long(POOL_1G, 0) || read_long(POOL_1G) != 0) {
 		fail("1 GiB pool shrunk to", read_long(POOL_1G), 0);
 		return -1;

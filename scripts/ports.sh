@@ -30,34 +30,37 @@ echo "file /init $out/init-riscv64 0755 0 0" >"$out/initramfs-riscv64.list"
 "$obj/usr/gen_init_cpio" "$out/initramfs-riscv64.list" >"$out/initramfs-riscv64.cpio"
 
 fails=0
-# boot_riscv64 on|off: one boot; prints its line.
+# boot_riscv64 on|off SV [PARAM]: one boot with Sv57 (QEMU's default), Sv48
+# (no5lvl) or Sv39 (no4lvl) page tables; prints its line.
 boot_riscv64() {
-	local hvo=$1 log=$out/riscv64-hvo-$1.log t res bad
+	local hvo=$1 sv=$2 log=$out/riscv64-$2-hvo-$1.log t res bad
 	t=$(date +%s)
 	timeout 600 qemu-system-riscv64 -M virt -smp 2 -m 3G -nographic \
 		-bios default -no-reboot \
 		-kernel "$obj/arch/riscv/boot/Image" \
 		-initrd "$out/initramfs-riscv64.cpio" \
-		-append "console=ttyS0 earlycon=uart8250,mmio,0x10000000 panic=-1 hugetlb_free_vmemmap=$hvo hugepagesz=1G hugepages=1 hugepagesz=2M" \
+		-append "console=ttyS0 earlycon=uart8250,mmio,0x10000000 panic=-1 hugetlb_free_vmemmap=$hvo hugepagesz=1G hugepages=1 hugepagesz=2M ${3:-}" \
 		</dev/null >"$log" 2>&1 || true
 	t=$(($(date +%s) - t))
 	res=$(grep -a '^ports-result:' "$log" | tail -1 | tr -d '\r')
 	bad=$(grep -a -m1 -E 'BUG:|WARNING:|Oops|Kernel panic|Bad page|Call Trace' "$log" | tr -d '\r' || true)
 	if [ -n "$bad" ]; then
-		echo "riscv64 HVO $hvo: FAIL console: $bad (${log#$TOP/}, ${t} s)"
+		echo "riscv64 $sv HVO $hvo: FAIL console: $bad (${log#$TOP/}, ${t} s)"
 	elif [ "$res" = "ports-result: ok hvo=$hvo 2M=$([ $hvo = on ] && echo 7 || echo 0) 1G=$([ $hvo = on ] && echo 4095 || echo 0)" ]; then
-		echo "riscv64 HVO $hvo: ${res#ports-result: ok hvo=$hvo } frames back per page (2 MiB grown at run time, 1 GiB reserved at boot), memmap back to the frame: ok (boot ${t} s)"
+		echo "riscv64 $sv HVO $hvo: ${res#ports-result: ok hvo=$hvo } frames back per page (2 MiB grown at run time, 1 GiB reserved at boot), sysfs counters and read-only tails agree, memmap back to the frame: ok (${t} s)"
 		return 0
 	else
-		echo "riscv64 HVO $hvo: FAIL '${res:-no result line}' (${log#$TOP/}, ${t} s)"
+		echo "riscv64 $sv HVO $hvo: FAIL '${res:-no result line}' (${log#$TOP/}, ${t} s)"
 		grep -a '^ports: FAIL' "$log" | tr -d '\r' | sed 's/^/    /'
 	fi
 	fails=$((fails + 1))
 }
 
 note "ports: one line per architecture"
-boot_riscv64 on
-boot_riscv64 off
+boot_riscv64 on Sv57
+boot_riscv64 on Sv48 no5lvl
+boot_riscv64 on Sv39 no4lvl
+boot_riscv64 off Sv57
 if grep -qx '	select ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP if !KFENCE' "$src/arch/loongarch/Kconfig"; then
 	echo "loongarch64: selects ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP (without KFENCE), not built: Debian 12 has no loongarch64 cross compiler"
 else
