@@ -1,15 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest for make run and make bench:
-#   report.sh PAGES_2M ROUNDS PAGES_1G [TRACE_ROUNDS BPFTRACE_SCRIPT]
+#   report.sh PAGES_2M ROUNDS PAGES_1G [TRACE_ROUNDS BENCH_BT TOOL_BT]
 # Grows and shrinks a pool of 2 MiB pages ROUNDS times with HVO off and on
 # (switched with the sysctl in this one boot; the order alternates from round
 # to round), then PAGES_1G gigantic pages.  With TRACE_ROUNDS, it then runs
 # that many more rounds of each setting under bpftrace, after the timed ones
-# so that no probe slows them, into /tmp/out/bpftrace-{off,on}.txt.
+# so that no probe slows them, into /tmp/out/bpftrace-{off,on}.txt: the
+# probes of BENCH_BT (guest/bench.bt) after a head with the figures of whole
+# optimize and restore calls, TOOL_BT (tools/mm/hugetlb_vmemmap.bt, from the
+# trace events) where the kernel has the hugetlb_vmemmap events, or
+# guest/bench-kprobes.bt (kprobes) where it does not (the anchor).
 # Prints 'hvo-result KEY VALUE' lines for scripts/run.sh and bench-report.py.
 set -u
-n2m=$1 rounds=$2 n1g=$3 trace_rounds=${4:-0} bt=${5:-}
+n2m=$1 rounds=$2 n1g=$3 trace_rounds=${4:-0} bt=${5:-} tool=${6:-}
 sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
 f1g=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 
@@ -69,18 +73,26 @@ rounds() {
 }
 
 
+# Whether the kernel has the hugetlb_vmemmap trace events (ours).
+vmemmap_events() {
+	[ -d /sys/kernel/tracing/events ] ||
+		mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+	[ -d /sys/kernel/tracing/events/hugetlb_vmemmap ]
+}
+
 # traced HVO: TRACE_ROUNDS rounds of 2 MiB pages of that setting under
 # bpftrace (2 MiB only, so that per-call figures are of 2 MiB folios).
 traced() {
 	local log=/tmp/out/bpftrace-$1.txt pid i
-	bpftrace "$bt" >"$log" 2>&1 &
+	local ready='^(hvo-bench: tracing|Tracing the HugeTLB vmemmap optimization)'
+	bpftrace /tmp/bench-all.bt >"$log" 2>&1 &
 	pid=$!
 	for i in $(seq 1 120); do
-		grep -q '^hvo-bench: tracing' "$log" && break
+		grep -Eq "$ready" "$log" && break
 		kill -0 $pid 2>/dev/null || break
 		sleep 1
 	done
-	if ! grep -q '^hvo-bench: tracing' "$log"; then
+	if ! grep -Eq "$ready" "$log"; then
 		bpftrace_stop $pid
 		res trace_failed "$1: $(head -c 300 "$log" | tr '\n' ' ')"
 		return
@@ -138,11 +150,19 @@ else
 fi
 
 if [ "$trace_rounds" -gt 0 ] && [ -n "$bt" ]; then
-	if command -v bpftrace >/dev/null; then
+	if [ -n "$tool" ] && vmemmap_events; then
+		head=$tool calls=tracepoints
+	else
+		head=$(dirname "$bt")/bench-kprobes.bt calls=kprobes
+	fi
+	res trace_calls "$calls"
+	if ! command -v bpftrace >/dev/null; then
+		res trace_failed "no bpftrace on the host (run: make deps)"
+	elif ! cat "$head" "$bt" >/tmp/bench-all.bt; then
+		res trace_failed "cannot read $head or $bt"
+	else
 		traced off
 		traced on
-	else
-		res trace_failed "no bpftrace on the host (run: make deps)"
 	fi
 fi
 [ -w $sysctl ] && echo "$boot" >$sysctl

@@ -116,11 +116,16 @@ def med(xs, what):
 
 
 def bpftrace_stats(text):
-    """{name: (count, total_ns)} of the @stats lines of bpftrace's output."""
+    """{name: (count, total_ns)} of the @stats lines of bpftrace's output, and
+    optimize_batch and restore_batch from tools/mm/hugetlb_vmemmap.bt's calls
+    of pages of order 9 given as a batch, where it was the head (ours)."""
     out = {}
     for m in re.finditer(r"^@stats\[(\w+)\]: count (\d+), average \d+, total (\d+)$",
                          text or "", re.M):
         out[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    for m in re.finditer(r"^@(optimize|restore)_calls_ns\[9, 1\]: count (\d+), average \d+, total (\d+)$",
+                         text or "", re.M):
+        out[m.group(1) + "_batch"] = (int(m.group(2)), int(m.group(3)))
     return out
 
 
@@ -219,7 +224,11 @@ def main():
         w("")
     w("## Where the time goes (bpftrace, ns per call)\n")
     w("guest/bench.bt, attached for extra rounds after the timed ones (probes slow what they "
-      "time: read the shapes and the proportions).\n")
+      "time: read the shapes and the proportions). The whole optimize and restore calls "
+      "(optimize_batch, restore_batch) come from the hugetlb_vmemmap trace events through "
+      "tools/mm/hugetlb_vmemmap.bt where the kernel has them (" + ", ".join(
+          f"{k}: {one(r, 'trace_calls', 'n/a')}" for k, r in runs.items()) +
+      "), from kprobes (guest/bench-kprobes.bt) otherwise.\n")
     w(f"| per traced shrink of the 2 MiB pool, ms | {cols} |")
     w("|---" * (len(runs) + 1) + "|")
     for hvo in ("off", "on"):

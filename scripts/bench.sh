@@ -4,7 +4,9 @@
 # HVO), both with the normal config, each booted in the same VM shape, one
 # after the other.  In each boot, guest/report.sh grows and shrinks hugetlb
 # pools with HVO off and on, then repeats a few rounds under bpftrace
-# (guest/bench.bt).  Writes build/bench/report.md and prints its summary line.
+# (guest/bench.bt after tools/mm/hugetlb_vmemmap.bt on ours, after
+# guest/bench-kprobes.bt on the anchor).  Writes build/bench/report.md and
+# prints its summary line.
 #
 #   PAGES=1024 (2 MiB pages per round)  ROUNDS=15  GIGANTIC=2 (1 GiB pages)
 #   TRACE_ROUNDS=2  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
@@ -55,7 +57,7 @@ for kernel in $kernels; do
 	rm -f "$out"/bpftrace-*.txt "$out/failed"
 	OUT=$out MEM=${MEM:-6G} KERNEL=$kernel CONFIG=normal \
 		APPEND="hugetlb_free_vmemmap=on $giga ${APPEND:-}" \
-		CMD="bash $TOP/guest/report.sh $pages $rounds $gigantic $trace_rounds $TOP/guest/bench.bt" \
+		CMD="bash $TOP/guest/report.sh $pages $rounds $gigantic $trace_rounds $TOP/guest/bench.bt $(kernel_src ours)/tools/mm/hugetlb_vmemmap.bt" \
 		phase "bench-$kernel" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 && continue
 	tail -30 "$out/vm.log" >&2
 	[ "$kernel" = ours ] && die "our guest failed (${out#$TOP/}/vm.log)"

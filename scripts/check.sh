@@ -203,6 +203,13 @@ bench_quick() {
 	else
 		record "not ok" "bench (quick): bpftrace histograms of optimize and restore (see build/bench/ours)"
 	fi
+	# Our whole calls from the trace events (tools/mm/hugetlb_vmemmap.bt).
+	if grep -q '^@optimize_calls_ns\[9, 1\]: count [1-9]' "$BUILD/bench/ours/bpftrace-on.txt" 2>/dev/null &&
+		grep -q '^@restore_calls_ns\[9, 1\]: count [1-9]' "$BUILD/bench/ours/bpftrace-on.txt"; then
+		record ok "bench (quick): optimize and restore calls from the trace events"
+	else
+		record "not ok" "bench (quick): optimize and restore calls from the trace events (see build/bench/ours)"
+	fi
 }
 
 set -- $configs
