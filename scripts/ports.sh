@@ -44,7 +44,7 @@ boot_riscv64() {
 		</dev/null >"$log" 2>&1 || true
 	t=$(($(date +%s) - t))
 	res=$(grep -a '^ports-result:' "$log" | tail -1 | tr -d '\r' || true)
-	bad=$(grep -a -m1 -E 'BUG:|WARNING:|Oops|Kernel panic|Bad page|Call Trace' "$log" | tr -d '\r' || true)
+	bad=$(grep -a -m1 -E 'BUG:|kernel BUG|WARNING:|Oops|Kernel panic|Bad page|Call Trace' "$log" | tr -d '\r' || true)
 	if [ -n "$bad" ]; then
 		echo "riscv64 $sv HVO $hvo: FAIL console: $bad (${log#$TOP/}, ${t} s)"
 	elif [ "$res" = "ports-result: ok hvo=$hvo 2M=$([ $hvo = on ] && echo 7 || echo 0) 1G=$([ $hvo = on ] && echo 4095 || echo 0)" ]; then
