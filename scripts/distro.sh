@@ -30,9 +30,12 @@ base=$(git -C "$ours_src" rev-parse base 2>/dev/null) ||
 	die "build/linux has no 'base' tag (run: make tree)"
 
 # The C files the series changes, as objects; the headers it changes reach
-# them all.  tools/ is the selftests' (built by make selftests).
+# them all.  tools/ is the selftests' (built by make selftests); another
+# architecture's files are make ports' (Debian's config is amd64's).
 objs=$(git -C "$ours_src" diff --name-only "$base" HEAD -- '*.c' |
-	{ grep -v '^tools/' || true; } | sed 's/\.c$/.o/' | sort)
+	{ grep -v '^tools/' || true; } | { grep -v '^arch/' || true; }
+	git -C "$ours_src" diff --name-only "$base" HEAD -- 'arch/x86/*.c')
+objs=$(echo "$objs" | sed 's/\.c$/.o/' | sort)
 [ -n "$objs" ] || die "the series touches no C file"
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
