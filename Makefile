@@ -14,6 +14,7 @@ CONFIG ?= normal
 S := scripts
 export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL OUT
 export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS DISTRO_CONFIG
+export GIGA_ROUNDS SURPLUS_PAGES BOOT_ROUNDS BOOT_2M BOOT_1G
 
 .PHONY: help run bench check deps base tree export kernel anchor selftests vm proof \
 	distro docs ports clean

@@ -11,6 +11,10 @@
 # optimize and restore calls, TOOL_BT (tools/mm/hugetlb_vmemmap.bt, from the
 # trace events) where the kernel has the hugetlb_vmemmap events, or
 # guest/bench-kprobes.bt (kprobes) where it does not (the anchor).
+# Environment: GIGA_ROUNDS, the rounds of 1 GiB pages (default ROUNDS, at
+# most 3); SURPLUS_BIN (guest/surplus-fault.c built) and SURPLUS_PAGES: that
+# many surplus faults into an empty pool of 2 MiB pages, ROUNDS times with
+# HVO off and on (none without SURPLUS_BIN).
 # Prints 'hvo-result KEY VALUE' lines for scripts/run.sh and bench-report.py.
 set -u
 n2m=$1 rounds=$2 n1g=$3 trace_rounds=${4:-0} bt=${5:-} tool=${6:-}
@@ -72,6 +76,24 @@ rounds() {
 	done
 }
 
+# surplus HVO N: a process faults SURPLUS_PAGES 2 MiB pages into an empty pool
+# with nr_overcommit_hugepages allowing them: each fault allocates a surplus
+# page (optimized with HVO on).  The program times its own touches; the
+# pages go back to the buddy allocator when it exits (restored with HVO on).
+surplus() {
+	local d=/sys/kernel/mm/hugepages/hugepages-2048kB m0 out
+	hvo "$1"
+	echo 0 >$d/nr_hugepages
+	echo "$SURPLUS_PAGES" >$d/nr_overcommit_hugepages
+	m0=$(memmap)
+	if ! out=$("$SURPLUS_BIN" "$SURPLUS_PAGES" 2>&1); then
+		res surplus_failed "$1 round $2: $out"
+		out=""
+	fi
+	echo 0 >$d/nr_overcommit_hugepages
+	[ -n "$out" ] && res "surplus_$1" "round=$2 $out back=$((m0 - $(memmap)))" \
+		"left=$(cat $d/surplus_hugepages)"
+}
 
 # Whether the kernel has the hugetlb_vmemmap trace events (ours).
 vmemmap_events() {
@@ -144,9 +166,19 @@ round 2m_first 2048 "$n2m" on 0
 rounds 2m 2048 "$n2m" "$rounds"
 
 if [ "$n1g" -gt 0 ] && [ -f $f1g ]; then
-	rounds 1g 1048576 "$n1g" $(( rounds < 3 ? rounds : 3 ))
+	rounds 1g 1048576 "$n1g" "${GIGA_ROUNDS:-$(( rounds < 3 ? rounds : 3 ))}"
 else
 	res 1g_none "no 1 GiB page size (needs pdpe1gb) or none asked"
+fi
+
+if [ -n "${SURPLUS_BIN:-}" ]; then
+	for r in $(seq 1 "$rounds"); do
+		if [ $((r % 2)) = 1 ]; then
+			surplus off "$r"; surplus on "$r"
+		else
+			surplus on "$r"; surplus off "$r"
+		fi
+	done
 fi
 
 if [ "$trace_rounds" -gt 0 ] && [ -n "$bt" ]; then

@@ -9,6 +9,7 @@ Reads each run directory's cmd.log ('hvo-result KEY VALUE' lines of
 guest/report.sh) and bpftrace-{off,on}.txt, writes a markdown report and
 prints its last line, the summary of key=value figures.  Exits 1, saying
 why, when a figure the summary needs is missing."""
+import glob
 import os
 import re
 import statistics
@@ -18,17 +19,35 @@ KEYS = ("grow_on_off shrink_on_off anchor_grow_on_off anchor_shrink_on_off "
         "ours_vs_anchor_grow_on ours_vs_anchor_shrink_on frames_per_2m frames_per_1g pte_per_1g "
         "anchor_frames_per_2m anchor_frames_per_1g anchor_pte_per_1g").split()
 
+# The other doors of the pool: (key, result tag, time field, what it is).
+# Each ratio is the median of the rounds' own on/off ratios; the boots of a
+# round (boot_*, first) are two boots of the same kernel, one after the other.
+DOORS = (
+    ("giga_grow_on_off", "1g", "grow", "1 GiB pages at run time, grow (ms)"),
+    ("giga_shrink_on_off", "1g", "shrink", "1 GiB pages at run time, shrink (ms)"),
+    ("boot_2m_on_off", "boot_2m", "init", "2 MiB pool on the command line, hugetlb initcalls (ms)"),
+    ("boot_1g_on_off", "boot_1g", "init", "1 GiB pool on the command line, hugetlb initcalls (ms)"),
+    ("surplus_fault_on_off", "surplus", "total", "surplus faults into an empty pool, per fault (ms)"),
+    ("first_grow_on_off", "first", "grow", "first grow of 2 MiB pages after boot (ms)"),
+)
+
 
 class Missing(Exception):
     pass
 
 
 def load(d):
+    """The results of the bench guest (d/cmd.log) and of its boots
+    (d/boot/*/cmd.log, if any), with the boots that did not finish."""
     res = {}
-    for line in open(os.path.join(d, "cmd.log"), errors="replace"):
-        if line.startswith("hvo-result "):
-            parts = line.rstrip("\n").split(" ", 2)
-            res.setdefault(parts[1], []).append(parts[2] if len(parts) > 2 else "")
+    boots = sorted(glob.glob(os.path.join(d, "boot", "*", "cmd.log")))
+    for log in [os.path.join(d, "cmd.log")] + boots:
+        for line in open(log, errors="replace"):
+            if line.startswith("hvo-result "):
+                parts = line.rstrip("\n").split(" ", 2)
+                res.setdefault(parts[1], []).append(parts[2] if len(parts) > 2 else "")
+    for f in sorted(glob.glob(os.path.join(d, "boot", "*", "failed"))):
+        res.setdefault("boot_failed", []).append(open(f).read().strip())
     return res
 
 
@@ -92,14 +111,17 @@ def shared(res, tag):
 
 
 def times(res, tag, hvo, what):
-    return [r[what + "_ns"] / 1e6 for r in rounds(res, f"{tag}_{hvo}") if r["pages"]]
+    return [r[what + "_ns"] / 1e6 / r.get("faults", 1)
+            for r in rounds(res, f"{tag}_{hvo}") if r.get("pages", r.get("faults"))]
 
 
 def paired_ratios(res, tag, what):
     """on/off of each round (both settings ran back to back in that round)."""
-    off = {r["round"]: r for r in rounds(res, tag + "_off") if r["pages"]}
-    return [r[what + "_ns"] / off[r["round"]][what + "_ns"]
-            for r in rounds(res, tag + "_on") if r["pages"] and r["round"] in off]
+    def n(r):
+        return r.get("pages", r.get("faults"))
+    off = {r["round"]: r for r in rounds(res, tag + "_off") if n(r)}
+    return [r[what + "_ns"] / n(r) / (off[r["round"]][what + "_ns"] / n(off[r["round"]]))
+            for r in rounds(res, tag + "_on") if n(r) and r["round"] in off]
 
 
 def mmm(xs, fmt="{:.2f}"):
@@ -222,6 +244,33 @@ def main():
                 f"{k}: {pages[k] or 'none allocated'}" + (f" ({none[k]})" if none[k] else "")
                 for k in runs) + ".")
         w("")
+    w("## The other doors of the pool\n")
+    w("1 GiB pages: grown and shrunk at run time, as the 2 MiB pages above. Pools on the command "
+      "line: the kernel's own time in its hugetlb initcalls (initcall_debug), where it reserves, "
+      "initialises and optimizes the pool, in boots with hugetlb_free_vmemmap=off and =on. "
+      "Surplus faults: a process touches 2 MiB pages of an empty pool that "
+      "nr_overcommit_hugepages lets grow, each fault allocating a page (per fault). First grow: "
+      "the first resize of the 2 MiB pool after a boot without one. Ratios: median of the "
+      "rounds' own on/off ratios, ratio per page for the boots and pools.\n")
+    w(f"| | {cols} |")
+    w("|---" * (len(runs) + 1) + "|")
+    for key, tag, what, name in DOORS:
+        for hvo in ("off", "on"):
+            w(f"| {name}, HVO {hvo} | " + " | ".join(
+                mmm(times(r, tag, hvo, what)) for r in runs.values()) + " |")
+        w(f"| {key.replace('_on_off', '')}, on/off, rounds | " + " | ".join(
+            f"{mmm(paired_ratios(r, tag, what))}, {len(paired_ratios(r, tag, what))}"
+            for r in runs.values()) + " |")
+    w("| pages per boot (2 MiB; 1 GiB), first grow; surplus faults per round | " + " | ".join(
+        "; ".join(str((rounds(r, t + "_on") or [{}])[0].get(f, "n/a"))
+                  for t, f in (("boot_2m", "pages"), ("boot_1g", "pages"), ("first", "pages"),
+                               ("surplus", "faults")))
+        for r in runs.values()) + " |")
+    w("")
+    for k, r in runs.items():
+        for what in ("boot_failed", "surplus_failed"):
+            for v in r.get(what, []):
+                w(f"{k}: {what.replace('_', ' ')}: {v}")
     w("## Where the time goes (bpftrace, ns per call)\n")
     w("guest/bench.bt, attached for extra rounds after the timed ones (probes slow what they "
       "time: read the shapes and the proportions). The whole optimize and restore calls "
@@ -275,6 +324,10 @@ def main():
                              ("anchor_pte_per_1g", tables_kept, "1g", 1 << 30)):
         f = fn(a, tag, size) if anchor_run else None
         line += f" {k}=" + (f"{f:g}" if f is not None else "n/a")
+    for key, tag, what, _ in DOORS:
+        for k, r in (("", o), ("anchor_", a)):
+            xs = paired_ratios(r, tag, what) if r is not None else []
+            line += f" {k}{key}=" + (f"{statistics.median(xs):.2f}" if xs else "n/a")
     w("## Summary\n")
     w("Ratios are medians: on/off of the rounds in one boot; ours/anchor of the medians of the "
       "two boots. Frames: vmemmap frames kept per huge page by our kernel "

@@ -128,13 +128,45 @@ bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 			echo "hvo-result 2m_on round=$r pages=8 freed=$((8 * $4 - $5)) grow_ns=$2 shrink_ns=$3 back=0 shared=$5"
 		done
 		echo "hvo-result 1g_boot pages=1 back=4094 left=0 shared=$(($5 ? 1 : 0)) tables_back=$(($5 ? 6 : 0)) shared_tables=$(($5 ? 1 : 0))"
+		# The other doors, HVO on over off: ours 1 GiB pages 1.00 and
+		# 1.50 (the anchor has none), surplus faults 1.10 and 3.00 (per
+		# fault: 8 and 4 faults a round).
+		for r in 1 2 3; do
+			[ "${6:-}" = ours ] || continue
+			echo "hvo-result 1g_off round=$r pages=2 freed=0 grow_ns=10000000 shrink_ns=20000000 back=0"
+			echo "hvo-result 1g_on round=$r pages=2 freed=8190 grow_ns=10000000 shrink_ns=30000000 back=0"
+		done
+		for r in 1 2 3; do
+			f=8 on=88000000
+			[ "${6:-}" = ours ] || f=4 on=120000000
+			echo "hvo-result surplus_off round=$r faults=$f total_ns=$((f * 10000000)) max_ns=1 back=0 left=0"
+			echo "hvo-result surplus_on round=$r faults=$f total_ns=$on max_ns=1 back=0 left=0"
+		done
 	} >"$1/cmd.log"
+	# The boots, one directory each: a 2 MiB pool 0.50 and 3.00, a 1 GiB
+	# pool 1.20 (ours only), the first grow 2.00 and 1.00.
+	[ -n "${6:-}" ] || return 0
+	local r b2=5000000 g1=12000000 fg=20000000
+	[ "$6" = ours ] || b2=30000000 g1="" fg=10000000
+	for r in 1 2; do
+		boot_log "$1/boot/2m-off-$r" "boot_2m_off round=$r pages=512 init_ns=10000000"
+		boot_log "$1/boot/2m-on-$r" "boot_2m_on round=$r pages=512 init_ns=$b2"
+		[ -z "$g1" ] || boot_log "$1/boot/1g-off-$r" "boot_1g_off round=$r pages=4 init_ns=10000000"
+		[ -z "$g1" ] || boot_log "$1/boot/1g-on-$r" "boot_1g_on round=$r pages=4 init_ns=$g1"
+		boot_log "$1/boot/first-off-$r" "first_off round=$r pages=64 grow_ns=10000000 shrink_ns=1"
+		boot_log "$1/boot/first-on-$r" "first_on round=$r pages=64 grow_ns=$fg shrink_ns=1"
+	done
 }
-bench_log "$tmp/b/ours" 8000000 30000000 7 2
-bench_log "$tmp/b/anchor" 16000000 40000000 7 0
+boot_log() { mkdir -p "$1" && echo "hvo-result $2" >"$1/cmd.log"; }
+doors="giga_grow_on_off=1.00 anchor_giga_grow_on_off=n/a giga_shrink_on_off=1.50"
+doors+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=0.50 anchor_boot_2m_on_off=3.00"
+doors+=" boot_1g_on_off=1.20 anchor_boot_1g_on_off=n/a surplus_fault_on_off=1.10"
+doors+=" anchor_surplus_fault_on_off=3.00 first_grow_on_off=2.00 anchor_first_grow_on_off=1.00"
+bench_log "$tmp/b/ours" 8000000 30000000 7 2 ours
+bench_log "$tmp/b/anchor" 16000000 40000000 7 0 anchor
 want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=1.60 anchor_shrink_on_off=2.00"
 want+=" ours_vs_anchor_grow_on=0.50 ours_vs_anchor_shrink_on=0.75 frames_per_2m=1 frames_per_1g=1 pte_per_1g=1"
-want+=" anchor_frames_per_2m=1 anchor_frames_per_1g=2 anchor_pte_per_1g=8"
+want+=" anchor_frames_per_2m=1 anchor_frames_per_1g=2 anchor_pte_per_1g=8 $doors"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" "$tmp/b/anchor" "$tmp/b/r.md" 2>&1)
 if [ "$got" = "$want" ] && [ "$(tail -1 "$tmp/b/r.md")" = "    $want" ]; then
 	ok "bench-report: the summary line of known rounds"
@@ -150,10 +182,15 @@ fails_with "bench-report: a missing figure is named" "no figure for anchor 2 MiB
 # 5b. make check's quick bench runs our kernel only: the anchor's figures
 # read n/a, ours are still computed.
 sed -i '/2m_on/d' "$tmp/b/ours/cmd.log" 2>/dev/null
+rm -rf "$tmp/b/ours"
 bench_log "$tmp/b/ours" 8000000 30000000 7 2
 want="grow_on_off=0.80 shrink_on_off=1.50 anchor_grow_on_off=n/a anchor_shrink_on_off=n/a"
 want+=" ours_vs_anchor_grow_on=n/a ours_vs_anchor_shrink_on=n/a frames_per_2m=1 frames_per_1g=1 pte_per_1g=1"
 want+=" anchor_frames_per_2m=n/a anchor_frames_per_1g=n/a anchor_pte_per_1g=n/a"
+want+=" giga_grow_on_off=n/a anchor_giga_grow_on_off=n/a giga_shrink_on_off=n/a"
+want+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=n/a anchor_boot_2m_on_off=n/a"
+want+=" boot_1g_on_off=n/a anchor_boot_1g_on_off=n/a surplus_fault_on_off=3.00"
+want+=" anchor_surplus_fault_on_off=n/a first_grow_on_off=n/a anchor_first_grow_on_off=n/a"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" - "$tmp/b/r1.md" 2>&1)
 if [ "$got" = "$want" ] && grep -q 'anchor: not run' "$tmp/b/r1.md"; then
 	ok "bench-report: without the anchor, its figures read n/a"

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the guest for make bench's boots:
+#   boot-pool.sh KIND ROUND PAGES
+# KIND 2m or 1g: the guest was booted with a pool of that size on its
+# command line (hugepages=, with initcall_debug): print the time the kernel
+# spent in its hugetlb initcalls, where it reserves and initialises that pool
+# (hugetlb_init: the 2 MiB pages allocated, the 1 GiB pages taken from
+# memblock and their struct pages written; the optimization of both), from
+# the kernel's own clock (the printk times of initcall_debug's lines).
+# KIND first: the guest was booted without a pool: grow PAGES 2 MiB pages
+# from 0 once, the first resize after boot, and shrink them back.
+# HVO is what the command line's hugetlb_free_vmemmap= made it.  Prints one
+# 'hvo-result boot_KIND_HVO ...' line for bench-report.py.
+set -u
+kind=$1 round=$2 pages=$3
+. "$(dirname "$0")/lib.sh"
+sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
+hvo=off
+[ "$(cat $sysctl 2>/dev/null)" = 1 ] && hvo=on
+res() { echo "hvo-result $*"; }
+res kernel "$(uname -r)"
+res cmdline "$(cat /proc/cmdline)"
+
+case $kind in
+2m | 1g)
+	[ "$kind" = 2m ] && size=2048 || size=1048576
+	got=$(cat /sys/kernel/mm/hugepages/hugepages-${size}kB/nr_hugepages 2>/dev/null || echo 0)
+	# From the printk times (local_clock, the TSC) of "calling  NAME+0x0/..."
+	# and "initcall NAME+0x0/... returned 0 after N usecs": N itself comes
+	# from ktime, which in subsys_initcall still runs on jiffies (4 ms).
+	us=$(dmesg | awk '
+		/\] (calling  |initcall )[a-z_0-9]*hugetlb[a-z_0-9]*\+/ {
+			ts = $0; sub(/\].*/, "", ts); sub(/^\[ */, "", ts)
+			name = $0; sub(/^[^]]*\] (calling  |initcall )/, "", name)
+			sub(/\+.*/, "", name)
+			if ($0 ~ /\] calling  /)
+				c[name] = ts * 1000000
+			else if ((name in c) && $0 ~ / returned /) {
+				s += ts * 1000000 - c[name]; n++
+			}
+		}
+		END { if (n) printf "%d\n", s }')
+	# The kernel's time to its first process: the timestamp of "Run ... as
+	# init process" (seconds, printk time).
+	init=$(dmesg | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]*\)\] Run .* as init process.*/\1\2/p' | head -1)
+	if [ -z "$us" ]; then
+		res boot_failed "$kind $hvo: no hugetlb initcall in dmesg (initcall_debug missing?)"
+		exit 0
+	fi
+	res "boot_${kind}_$hvo" "round=$round pages=$got init_ns=$((us * 1000))" \
+		"to_init_ns=$((10#${init:-0} * 1000)) memmap=$(memmap)"
+	;;
+first)
+	f=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+	m0=$(memmap)
+	t0=${EPOCHREALTIME/./}; echo "$pages" >$f; t1=${EPOCHREALTIME/./}
+	got=$(cat $f) m1=$(memmap)
+	t2=${EPOCHREALTIME/./}; echo 0 >$f; t3=${EPOCHREALTIME/./}
+	res "first_$hvo" "round=$round pages=$got grow_ns=$(((t1 - t0) * 1000))" \
+		"shrink_ns=$(((t3 - t2) * 1000)) freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+	;;
+*)
+	res boot_failed "unknown kind '$kind'"
+	;;
+esac
+exit 0
