@@ -6,6 +6,10 @@
 # Not part of make check (a patch that changes a common header costs a
 # full build); run it before the series goes out.  Work tree and objects
 # in build/bisect; prints TAP.
+#
+#   FROM=1  the first patch to build: the patches before it are reported
+#           as skipped (to check the patches added since a series was
+#           last built whole)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,10 +30,16 @@ build() { # NAME CONFIG: build the work tree as it stands
 
 n=0 fails=0
 echo "TAP version 13"
+from=${FROM:-1}
+[[ "$from" =~ ^[1-9][0-9]*$ ]] || die "bad FROM='$from' (the number of a patch, from 1)"
 for c in $commits; do
 	n=$((n + 1))
-	git -C "$bis/linux" checkout -q --detach "$c"
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
+	if [ $n -lt "$from" ]; then
+		echo "ok $n # SKIP before FROM=$from: $subject"
+		continue
+	fi
+	git -C "$bis/linux" checkout -q --detach "$c"
 	# Before the patch that adds the option, build as with it off.
 	config=normal
 	grep -q '^config HUGETLB_PAGE_OPTIMIZE_VMEMMAP$' "$bis/linux/fs/Kconfig" ||
