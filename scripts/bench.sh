@@ -18,7 +18,7 @@
 #   PAGES=1024 (2 MiB pages per round)  ROUNDS=15  GIGANTIC=2 (1 GiB pages)
 #   GIGA_ROUNDS=9 (rounds of the 1 GiB pages)  SURPLUS_PAGES=64 (surplus
 #   faults per round, ROUNDS rounds)  TRACE_ROUNDS=2
-#   BOOT_ROUNDS=3 BOOT_2M=2560 BOOT_1G=4  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
+#   BOOT_ROUNDS=5 BOOT_2M=2560 BOOT_1G=4  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
 #   QUICK=1: PAGES=64 ROUNDS=3 GIGANTIC=0 SURPLUS_PAGES=8 TRACE_ROUNDS=1
 #   BOOT_ROUNDS=1 BOOT_2M=512 BOOT_1G=1 MEM=3G, for make check (the harness
 #   must not rot; its figures mean little)
@@ -40,7 +40,7 @@ fi
 export TIMEOUT=${TIMEOUT:-900}
 pages=${PAGES:-1024} rounds=${ROUNDS:-15} gigantic=${GIGANTIC:-2}
 trace_rounds=${TRACE_ROUNDS:-2} giga_rounds=${GIGA_ROUNDS:-9}
-surplus_pages=${SURPLUS_PAGES:-64} boot_rounds=${BOOT_ROUNDS:-3}
+surplus_pages=${SURPLUS_PAGES:-64} boot_rounds=${BOOT_ROUNDS:-5}
 boot_2m=${BOOT_2M:-2560} boot_1g=${BOOT_1G:-4}
 for v in pages rounds gigantic trace_rounds giga_rounds surplus_pages boot_rounds boot_2m boot_1g; do
 	[[ "${!v}" =~ ^[0-9]+$ ]] || die "bad ${v^^}='${!v}' (a number)"
