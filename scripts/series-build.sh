@@ -17,6 +17,10 @@ tree=$BUILD/linux bis=$BUILD/bisect
 [ -d "$tree/.git" ] || die "no build/linux (run: make tree)"
 commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 [ -n "$commits" ] || die "no patch in build/linux"
+count=$(wc -w <<<"$commits")
+from=${FROM:-1}
+[[ "$from" =~ ^[1-9][0-9]{0,3}$ ]] && [ "$from" -le "$count" ] ||
+	die "bad FROM='$from' (the number of a patch, 1 to $count)"
 
 git -C "$tree" worktree remove --force "$bis/linux" 2>/dev/null || rm -rf "$bis/linux"
 git -C "$tree" worktree prune
@@ -30,8 +34,6 @@ build() { # NAME CONFIG: build the work tree as it stands
 
 n=0 fails=0
 echo "TAP version 13"
-from=${FROM:-1}
-[[ "$from" =~ ^[1-9][0-9]*$ ]] || die "bad FROM='$from' (the number of a patch, from 1)"
 for c in $commits; do
 	n=$((n + 1))
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
@@ -52,6 +54,8 @@ for c in $commits; do
 	fi
 done
 n=$((n + 1))
+# The whole series, whatever FROM skipped.
+git -C "$bis/linux" checkout -q --detach "$c"
 if build nohvo nohvo; then
 	echo "ok $n builds with CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP=n"
 else
