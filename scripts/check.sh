@@ -126,7 +126,7 @@ guest_start() { # CONFIG HVO: start one guest run of guest/check.sh, or for
 	guest_pids+=($!)
 }
 
-guest_pids=()
+guest_pids=() failed_guests=()
 wait_guests() { # wait for the guests only, not for a kernel build
 	[ ${#guest_pids[@]} -eq 0 ] || wait "${guest_pids[@]}"
 	guest_pids=()
@@ -153,6 +153,7 @@ guest_collect() { # CONFIG HVO: record the results of a finished guest run,
 	else
 		grep -A12 'kernel reports\|timed out\|no console output\|without a status\|error:' "$out/vm.log" | head -16 >&2
 		record "not ok" "$verdict (vm.sh exit $rc, see ${out#$TOP/})"
+		failed_guests+=("$out")
 	fi
 }
 
@@ -249,5 +250,12 @@ pass=$((pass - skip))
 echo
 echo "check: $(($(date +%s) - t0))s in all; results in ${results#$TOP/}"
 [ "$fail" = 0 ] || { echo "failures:"; grep '^not ok' "$results"; }
+# What stopped a failed guest, with the kernel's report and its call trace
+# (vm.sh printed them): last, where an excerpt of this output's end shows it.
+for out in "${failed_guests[@]}"; do
+	echo "${out#$TOP/}/vm.log:"
+	sed -n '/kernel reports in the log\|timed out after\|no console output\|without a status/,$p' \
+		"$out/vm.log" | head -130
+done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

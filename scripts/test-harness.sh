@@ -259,6 +259,13 @@ while [ $# -gt 0 ]; do
 done
 echo "fake guest: booting"
 if [ "$FAKE_GUEST" = silent ]; then trap 'kill $!; exit 143' TERM; sleep 30 & wait; exit; fi
+if [ "$FAKE_GUEST" = lockup ]; then
+	echo "[  336.089881] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [t:746]"
+	for i in $(seq 40); do echo "[  336.089882] RAX: line $i of the registers"; done
+	echo "[  336.089883]  csd_lock_wait+0x1a/0x20"
+	echo 0 >"$out/status"
+	exit
+fi
 for i in $(seq 12); do sleep 0.3; echo "fake guest: step $i"; done
 echo 0 >"$out/status"
 QEMU
@@ -270,6 +277,11 @@ check "vm: a guest that keeps printing outlives IDLE" \
 	env PATH="$tmp/bin:$PATH" FAKE_GUEST=talks OBJ_ROOT="$tmp/obj" OUT="$tmp/vm2" \
 	ACCEL=tcg IDLE=2 TIMEOUT=25 "$TOP/scripts/vm.sh"
 fails_with "vm: bad IDLE= is refused" "bad IDLE" env IDLE=x "$TOP/scripts/vm.sh"
+# A kernel report fails the run, and vm.sh's own message (not the console it
+# passes on) shows it with its call trace, past the registers.
+fails_with "vm: a kernel report fails the run and shows its call trace" "csd_lock_wait" \
+	env PATH="$tmp/bin:$PATH" FAKE_GUEST=lockup OBJ_ROOT="$tmp/obj" OUT="$tmp/vm3" \
+	ACCEL=tcg TIMEOUT=25 bash -c '"$1" >/dev/null' - "$TOP/scripts/vm.sh"
 
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \

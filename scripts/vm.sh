@@ -86,6 +86,9 @@ fi
 cmdline="console=ttyS0,115200 root=hostroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
+# A soft lockup shows what every CPU was doing (the one stuck may be waiting
+# for another, in an IPI or a lock).
+cmdline+=" softlockup_all_cpu_backtrace=1"
 [ "$config" = debug ] && cmdline+=" panic_on_warn=1"
 cmdline+=" ${APPEND:-}"
 
@@ -183,7 +186,8 @@ reports=$( { kernel_reports "$out/console.log" || true;
 	grep -aE "$pat" "$out/dmesg" 2>/dev/null || true; } | sort -u | head -20 || true)
 if [ -n "$reports" ]; then
 	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
-	grep -anE -A25 "$pat" "$out/console.log" | head -60 >&2 || true
+	# The first with its call trace (a soft lockup's comes after the registers).
+	grep -anE -m1 -A100 "^\[ *[0-9]+\.[0-9]+\].*($pat)" "$out/console.log" >&2 || true
 	exit 125
 fi
 if [ -f "$out/idle" ]; then
