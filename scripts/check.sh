@@ -254,8 +254,10 @@ echo "check: $(($(date +%s) - t0))s in all; results in ${results#$TOP/}"
 # (vm.sh printed them): last, where an excerpt of this output's end shows it.
 for out in "${failed_guests[@]}"; do
 	echo "${out#$TOP/}/vm.log:"
-	sed -n '/kernel reports in the log\|timed out after\|no console output\|without a status/,$p' \
-		"$out/vm.log" | head -130
+	excerpt=$(sed -n '/^vm\.sh: \(kernel reports in the log\|guest timed out after\|no console output\|error: \)/,$p' \
+		"$out/vm.log" | head -250)
+	[ -n "$excerpt" ] || excerpt=$(tail -40 "$out/vm.log")
+	printf '%s\n' "$excerpt"
 done
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

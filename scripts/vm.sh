@@ -86,10 +86,10 @@ fi
 cmdline="console=ttyS0,115200 root=hostroot rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 cmdline+=" init=$TOP/guest/init panic=-1 oops=panic printk.devkmsg=on"
-# A soft lockup shows what every CPU was doing (the one stuck may be waiting
-# for another, in an IPI or a lock).
-cmdline+=" softlockup_all_cpu_backtrace=1"
-[ "$config" = debug ] && cmdline+=" panic_on_warn=1"
+# Under the debug config (the only one with the soft lockup detector) a
+# soft lockup shows what every CPU was doing: the one stuck may be waiting
+# for another, in an IPI or a lock.
+[ "$config" = debug ] && cmdline+=" panic_on_warn=1 softlockup_all_cpu_backtrace=1"
 cmdline+=" ${APPEND:-}"
 
 # Kernel reports, in the console (timestamped kernel lines) and in dmesg.
@@ -186,8 +186,10 @@ reports=$( { kernel_reports "$out/console.log" || true;
 	grep -aE "$pat" "$out/dmesg" 2>/dev/null || true; } | sort -u | head -20 || true)
 if [ -n "$reports" ]; then
 	printf '\n%s: kernel reports in the log (%s):\n%s\n' "${0##*/}" "${out#$TOP/}/console.log" "$reports" >&2
-	# The first with its call trace (a soft lockup's comes after the registers).
+	# The first with its call trace (a soft lockup's comes after the
+	# registers), then the other CPUs' backtraces if the kernel sent them.
 	grep -anE -m1 -A100 "^\[ *[0-9]+\.[0-9]+\].*($pat)" "$out/console.log" >&2 || true
+	grep -an -A40 'NMI backtrace for cpu' "$out/console.log" | head -120 >&2 || true
 	exit 125
 fi
 if [ -f "$out/idle" ]; then
@@ -202,7 +204,9 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	exit 124
 fi
 if [ ! -f "$out/status" ]; then
+	printf '%s: error: the guest ended without a status (qemu exit %s); last console lines:\n' \
+		"${0##*/}" "$rc" >&2
 	tail -20 "$out/console.log" >&2
-	die "the guest ended without a status (qemu exit $rc)"
+	exit 125
 fi
 exit "$(cat "$out/status")"
