@@ -151,7 +151,6 @@ guest_collect() { # CONFIG HVO: record the results of a finished guest run,
 	if [ -f "$out/status" ] && [ "$rc" = "$(cat "$out/status")" ] && plan_ok "$out/cmd.log"; then
 		record ok "$verdict"
 	else
-		grep -A12 'kernel reports\|timed out\|no console output\|without a status\|error:' "$out/vm.log" | head -16 >&2
 		record "not ok" "$verdict (vm.sh exit $rc, see ${out#$TOP/})"
 		failed_guests+=("$out")
 	fi
