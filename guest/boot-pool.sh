@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest for make bench's boots:
 #   boot-pool.sh KIND ROUND PAGES
-# KIND 2m or 1g: the guest was booted with a pool of that size on its
+# KIND 2m, 2mi (the same, booted with ICOUNT=1) or 1g: the guest was booted with a pool of that size on its
 # command line (hugepages=, with initcall_debug): print the time the kernel
 # spent in its hugetlb initcalls, where it reserves and initialises that pool
 # (hugetlb_init: the 2 MiB pages allocated, the 1 GiB pages taken from
@@ -23,8 +23,8 @@ res kernel "$(uname -r)"
 res cmdline "$(cat /proc/cmdline)"
 
 case $kind in
-2m | 1g)
-	[ "$kind" = 2m ] && size=2048 || size=1048576
+2m | 2mi | 1g)
+	[ "$kind" = 1g ] && size=1048576 || size=2048
 	got=$(cat /sys/kernel/mm/hugepages/hugepages-${size}kB/nr_hugepages 2>/dev/null || echo 0)
 	# From the printk times (local_clock, the TSC) of "calling  NAME+0x0/..."
 	# and "initcall NAME+0x0/... returned 0 after N usecs": N itself comes

@@ -144,10 +144,13 @@ bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 		done
 	} >"$1/cmd.log"
 	# The boots, one directory each: a 2 MiB pool 0.50 and 3.00, a 1 GiB
-	# pool 1.20 (ours only), the first grow 2.00 and 1.00.
+	# pool 1.20 (ours only), the first grow 2.00 and 1.00; in the first
+	# round, the 2 MiB pool under the instruction clock 0.90 and 2.00.
 	[ -n "${6:-}" ] || return 0
-	local r b2=5000000 g1=12000000 fg=20000000
-	[ "$6" = ours ] || b2=30000000 g1="" fg=10000000
+	local r b2=5000000 g1=12000000 fg=20000000 bi=9000000
+	[ "$6" = ours ] || b2=30000000 g1="" fg=10000000 bi=20000000
+	boot_log "$1/boot/2mi-off-1" "boot_2mi_off round=1 pages=512 init_ns=10000000"
+	boot_log "$1/boot/2mi-on-1" "boot_2mi_on round=1 pages=512 init_ns=$bi"
 	for r in 1 2; do
 		boot_log "$1/boot/2m-off-$r" "boot_2m_off round=$r pages=512 init_ns=10000000"
 		boot_log "$1/boot/2m-on-$r" "boot_2m_on round=$r pages=512 init_ns=$b2"
@@ -160,7 +163,8 @@ bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 boot_log() { mkdir -p "$1" && echo "hvo-result $2" >"$1/cmd.log"; }
 doors="giga_grow_on_off=1.00 anchor_giga_grow_on_off=n/a giga_shrink_on_off=1.50"
 doors+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=0.50 anchor_boot_2m_on_off=3.00"
-doors+=" boot_1g_on_off=1.20 anchor_boot_1g_on_off=n/a surplus_fault_on_off=1.10"
+doors+=" boot_1g_on_off=1.20 anchor_boot_1g_on_off=n/a"
+doors+=" boot_2m_icount_on_off=0.90 anchor_boot_2m_icount_on_off=2.00 surplus_fault_on_off=1.10"
 doors+=" anchor_surplus_fault_on_off=3.00 first_grow_on_off=2.00 anchor_first_grow_on_off=1.00"
 bench_log "$tmp/b/ours" 8000000 30000000 7 2 ours
 bench_log "$tmp/b/anchor" 16000000 40000000 7 0 anchor
@@ -189,7 +193,8 @@ want+=" ours_vs_anchor_grow_on=n/a ours_vs_anchor_shrink_on=n/a frames_per_2m=1 
 want+=" anchor_frames_per_2m=n/a anchor_frames_per_1g=n/a anchor_pte_per_1g=n/a"
 want+=" giga_grow_on_off=n/a anchor_giga_grow_on_off=n/a giga_shrink_on_off=n/a"
 want+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=n/a anchor_boot_2m_on_off=n/a"
-want+=" boot_1g_on_off=n/a anchor_boot_1g_on_off=n/a surplus_fault_on_off=3.00"
+want+=" boot_1g_on_off=n/a anchor_boot_1g_on_off=n/a"
+want+=" boot_2m_icount_on_off=n/a anchor_boot_2m_icount_on_off=n/a surplus_fault_on_off=3.00"
 want+=" anchor_surplus_fault_on_off=n/a first_grow_on_off=n/a anchor_first_grow_on_off=n/a"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" - "$tmp/b/r1.md" 2>&1)
 if [ "$got" = "$want" ] && grep -q 'anchor: not run' "$tmp/b/r1.md"; then
@@ -249,7 +254,7 @@ mkdir -p "$tmp/bin" "$tmp/obj/ours-normal/arch/x86/boot"
 : >"$tmp/obj/ours-normal/arch/x86/boot/bzImage"
 cat >"$tmp/bin/qemu-system-x86_64" <<'QEMU'
 #!/bin/bash
-out=""
+out="" args="$*"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-pidfile) echo $$ >"$2"; shift ;;
@@ -258,6 +263,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 echo "fake guest: booting"
+if [ "$FAKE_GUEST" = args ]; then echo "fake qemu: $args"; echo 0 >"$out/status"; exit; fi
 if [ "$FAKE_GUEST" = silent ]; then trap 'kill $!; exit 143' TERM; sleep 30 & wait; exit; fi
 if [ "$FAKE_GUEST" = lockup ]; then
 	echo "[  336.089881] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [t:746]"
@@ -282,6 +288,16 @@ fails_with "vm: bad IDLE= is refused" "bad IDLE" env IDLE=x "$TOP/scripts/vm.sh"
 fails_with "vm: a kernel report fails the run and shows its call trace" "csd_lock_wait" \
 	env PATH="$tmp/bin:$PATH" FAKE_GUEST=lockup OBJ_ROOT="$tmp/obj" OUT="$tmp/vm3" \
 	ACCEL=tcg TIMEOUT=25 bash -c '"$1" >/dev/null' - "$TOP/scripts/vm.sh"
+# ICOUNT=1: one TCG thread, the instruction counter as the clock; TCG only.
+icount_qemu() { # the qemu command line vm.sh ran with ICOUNT=1
+	env PATH="$tmp/bin:$PATH" FAKE_GUEST=args OBJ_ROOT="$tmp/obj" OUT="$tmp/vm4" \
+		ICOUNT=1 SMP=1 NODES=1 TIMEOUT=25 "$TOP/scripts/vm.sh" | grep -- '^fake qemu: ' |
+		grep -- '-accel tcg,thread=single,tb-size=512 -icount shift=0,align=off,sleep=off '
+}
+check "vm: ICOUNT=1 runs one TCG thread with the instruction counter as the clock" icount_qemu
+fails_with "vm: ICOUNT=1 with KVM is refused" "ICOUNT=1 runs under TCG" \
+	env ICOUNT=1 ACCEL=kvm OBJ_ROOT="$tmp/obj" "$TOP/scripts/vm.sh"
+fails_with "vm: bad ICOUNT= is refused" "bad ICOUNT" env ICOUNT=2 "$TOP/scripts/vm.sh"
 
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \

@@ -20,6 +20,11 @@
 #            (default 0: never; a guest that still prints is making progress)
 #   OUT      run directory (default build/vm/KERNEL-CONFIG)
 #   ACCEL    kvm | tcg (default: kvm if a probe boot works, else tcg)
+#   ICOUNT   1: TCG on one host thread, QEMU's instruction counter as the
+#            guest's clock (-icount shift=0,sleep=off): a guest nanosecond is
+#            one instruction, and idle time jumps to the next timer.  Times
+#            measure the work the guest does, the same from boot to boot and
+#            on any host, not this host's speed (default 0)
 #
 # Exit status: the command's own status when the guest finished with a clean
 # kernel log; 124 when the guest did not finish in time or fell silent; 125 for a kernel
@@ -42,6 +47,8 @@ mem=$((10#${BASH_REMATCH[1]}))
 case "${BASH_REMATCH[2]}" in [Gg]) mem=$((mem * 1024)) ;; esac
 [ "$mem" -ge 256 ] || die "bad MEM='${MEM:-}': at least 256M"
 smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200} idle=${IDLE:-0}
+icount=${ICOUNT:-0}
+[[ "$icount" =~ ^[01]$ ]] || die "bad ICOUNT='$icount' (0 or 1)"
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
 [[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ $((smp % nodes)) = 0 ] ||
 	die "bad NODES='$nodes' (SMP=$smp must be a multiple of it)"
@@ -131,12 +138,16 @@ watch() {
 watcher=""
 trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null' EXIT
 run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
-	local accel=$1 cpu=max rc
+	local accel=$1 cpu=max rc icount=()
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
+	if [ "${ICOUNT:-0}" = 1 ]; then
+		accel=tcg,thread=single,tb-size=512
+		icount=(-icount shift=0,align=off,sleep=off)
+	fi
 	rm -f "$3/qemu.pid" "$3/idle"
 	watch "$3" "${4:-0}" &
 	watcher=$!
-	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu $cpu \
+	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" "${icount[@]}" -cpu $cpu \
 		-m "$memarg" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" \
 		"${numa[@]}" "${dimm[@]}" \
 		-nodefaults -display none -no-reboot -serial stdio -pidfile "$3/qemu.pid" \
@@ -157,7 +168,10 @@ run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
 # 'true' in a run directory of its own) works.  The verdict is kept per kernel
 # image in build/vm/kvm-probe.
 accel=${ACCEL:-}
-if [ -z "$accel" ]; then
+if [ "$icount" = 1 ]; then
+	[ -z "$accel" ] || [ "$accel" = tcg ] || die "ICOUNT=1 runs under TCG, not ACCEL='$accel'"
+	accel=tcg
+elif [ -z "$accel" ]; then
 	accel=tcg
 	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		probe=$BUILD/vm/kvm-probe
@@ -177,9 +191,10 @@ if [ -z "$accel" ]; then
 fi
 case "$accel" in kvm | tcg) ;; *) die "bad ACCEL='$accel' (kvm or tcg)" ;; esac
 
+[ "$icount" = 1 ] && accel+=" icount"
 note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
 rc=0
-run_qemu "$accel" "$timeout" "$out" "$idle" || rc=$?
+run_qemu "${accel%% *}" "$timeout" "$out" "$idle" || rc=$?
 
 # The kernel reports found above, in the console and in dmesg.
 reports=$( { kernel_reports "$out/console.log" || true;
