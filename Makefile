@@ -7,12 +7,12 @@
 #
 # Other targets: deps base tree export kernel anchor selftests vm proof distro docs ports clean.
 # Variables: KERNEL=ours|anchor CONFIG=normal|debug CMD='...' APPEND='...'
-#            MEM= SMP= NODES= TIMEOUT= (see scripts/vm.sh)
+#            MEM= SMP= NODES= TIMEOUT= ICOUNT= (see scripts/vm.sh)
 
 KERNEL ?= ours
 CONFIG ?= normal
 S := scripts
-export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL OUT
+export KERNEL CONFIG CMD APPEND MEM SMP NODES DIMM TIMEOUT ACCEL ICOUNT OUT
 export PAGES ROUNDS GIGANTIC TRACE_ROUNDS QUICK BUILD_KERNELS DISTRO_CONFIG
 export GIGA_ROUNDS SURPLUS_PAGES BOOT_ROUNDS BOOT_2M BOOT_1G
 
