@@ -15,8 +15,8 @@
 # its hugetlb initcalls, from initcall_debug), and a boot without a pool
 # whose first grow of PAGES 2 MiB pages is timed.  In the first round, the
 # 2 MiB pool once more on one CPU with QEMU's instruction counter as the
-# guest's clock (scripts/vm.sh ICOUNT=1): the same figure from run to run,
-# the work done and the waits, whatever else loads this host.  That boot
+# guest's clock (scripts/vm.sh ICOUNT=1): a figure that repeats from run to
+# run, the work done and the waits, whatever else loads this host.  That boot
 # leaves out trace_eval_init (initcall_blacklist=): the work item it queues
 # rewrites every trace event's format on a kworker for the whole of the
 # pool's initcall, and takes the one CPU whenever the pool's threads wait.
@@ -89,7 +89,7 @@ for kernel in $kernels; do
 	out=$dir/$kernel
 	rm -rf "$out"
 	mkdir -p "$out"
-	OUT=$out MEM=${MEM:-6G} KERNEL=$kernel CONFIG=normal \
+	ICOUNT=0 OUT=$out MEM=${MEM:-6G} KERNEL=$kernel CONFIG=normal \
 		APPEND="hugetlb_free_vmemmap=on $giga ${APPEND:-}" \
 		CMD="GIGA_ROUNDS=$giga_rounds SURPLUS_BIN=$surplus SURPLUS_PAGES=$surplus_pages bash $TOP/guest/report.sh $pages $rounds $gigantic $trace_rounds $TOP/guest/bench.bt $(kernel_src ours)/tools/mm/hugetlb_vmemmap.bt" \
 		phase "bench-$kernel" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 ||
@@ -104,12 +104,12 @@ for kernel in $kernels; do
 		kinds="2m 1g first"
 		[ "$r" != 1 ] || kinds+=" 2mi"
 		for kind in $kinds; do
-			icount=0 smp=${SMP:-} nodes=${NODES:-}
+			icount=0 smp=${SMP:-} nodes=${NODES:-} accel=${ACCEL:-}
 			case $kind in
 			2m) pool="hugepages=$boot_2m" ;;
 			2mi)
 				pool="hugepages=$boot_2m initcall_blacklist=trace_eval_init"
-				icount=1 smp=1 nodes=1
+				icount=1 smp=1 nodes=1 accel=tcg
 				;;
 			1g) pool="hugepagesz=1G hugepages=$boot_1g" ;;
 			first) pool="" ;;
@@ -119,7 +119,8 @@ for kernel in $kernels; do
 			for hvo in $order; do
 				out=$dir/$kernel/boot/$kind-$hvo-$r
 				mkdir -p "$out"
-				ICOUNT=$icount SMP=$smp NODES=$nodes OUT=$out MEM=${MEM:-6G} KERNEL=$kernel CONFIG=normal \
+				ICOUNT=$icount ACCEL=$accel SMP=$smp NODES=$nodes OUT=$out MEM=${MEM:-6G} \
+					KERNEL=$kernel CONFIG=normal \
 					APPEND="hugetlb_free_vmemmap=$hvo initcall_debug log_buf_len=8M $pool ${APPEND:-}" \
 					CMD="bash $TOP/guest/boot-pool.sh $kind $r $pages" \
 					phase "bench-$kernel-boot-$kind-$hvo" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 ||

@@ -291,13 +291,15 @@ fails_with "vm: a kernel report fails the run and shows its call trace" "csd_loc
 # ICOUNT=1: one TCG thread, the instruction counter as the clock; TCG only.
 icount_qemu() { # the qemu command line vm.sh ran with ICOUNT=1
 	env PATH="$tmp/bin:$PATH" FAKE_GUEST=args OBJ_ROOT="$tmp/obj" OUT="$tmp/vm4" \
-		ICOUNT=1 SMP=1 NODES=1 TIMEOUT=25 "$TOP/scripts/vm.sh" | grep -- '^fake qemu: ' |
+		ICOUNT=1 ACCEL=tcg SMP=1 NODES=1 TIMEOUT=25 "$TOP/scripts/vm.sh" | grep -- '^fake qemu: ' |
 		grep -- '-accel tcg,thread=single,tb-size=512 -icount shift=0,align=off,sleep=off '
 }
 check "vm: ICOUNT=1 runs one TCG thread with the instruction counter as the clock" icount_qemu
 fails_with "vm: ICOUNT=1 with KVM is refused" "ICOUNT=1 runs under TCG" \
-	env ICOUNT=1 ACCEL=kvm OBJ_ROOT="$tmp/obj" "$TOP/scripts/vm.sh"
-fails_with "vm: bad ICOUNT= is refused" "bad ICOUNT" env ICOUNT=2 "$TOP/scripts/vm.sh"
+	env PATH="$tmp/bin:$PATH" ICOUNT=1 ACCEL=kvm OBJ_ROOT="$tmp/obj" OUT="$tmp/vm5" \
+	"$TOP/scripts/vm.sh"
+fails_with "vm: bad ICOUNT= is refused" "bad ICOUNT" \
+	env PATH="$tmp/bin:$PATH" ICOUNT=2 OBJ_ROOT="$tmp/obj" OUT="$tmp/vm5" "$TOP/scripts/vm.sh"
 
 if apt-cache madison "$BASE_PKG" >/dev/null 2>&1 && [ -n "$(apt-cache madison "$BASE_PKG")" ]; then
 	fails_with "deps: a pinned version that is not served is named, with the served ones" \

@@ -22,9 +22,11 @@
 #   ACCEL    kvm | tcg (default: kvm if a probe boot works, else tcg)
 #   ICOUNT   1: TCG on one host thread, QEMU's instruction counter as the
 #            guest's clock (-icount shift=0,sleep=off): a guest nanosecond is
-#            one instruction, and idle time jumps to the next timer.  Times
-#            measure the work the guest does, the same from boot to boot and
-#            on any host, not this host's speed (default 0)
+#            one instruction, and idle time jumps to the next timer.  The
+#            kernel's times before its first process measure the work it
+#            does and repeat from boot to boot on one QEMU, whatever else
+#            loads this host (device I/O can still move them); TCG only
+#            (default 0)
 #
 # Exit status: the command's own status when the guest finished with a clean
 # kernel log; 124 when the guest did not finish in time or fell silent; 125 for a kernel
@@ -49,6 +51,8 @@ case "${BASH_REMATCH[2]}" in [Gg]) mem=$((mem * 1024)) ;; esac
 smp=${SMP:-2} nodes=${NODES:-2} timeout=${TIMEOUT:-1200} idle=${IDLE:-0}
 icount=${ICOUNT:-0}
 [[ "$icount" =~ ^[01]$ ]] || die "bad ICOUNT='$icount' (0 or 1)"
+[ "$icount" = 0 ] || [ -z "${ACCEL:-}" ] || [ "$ACCEL" = tcg ] ||
+	die "ICOUNT=1 runs under TCG, not ACCEL='$ACCEL'"
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || die "bad SMP='$smp'"
 [[ "$nodes" =~ ^[1-9][0-9]*$ ]] && [ $((smp % nodes)) = 0 ] ||
 	die "bad NODES='$nodes' (SMP=$smp must be a multiple of it)"
@@ -169,7 +173,6 @@ run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
 # image in build/vm/kvm-probe.
 accel=${ACCEL:-}
 if [ "$icount" = 1 ]; then
-	[ -z "$accel" ] || [ "$accel" = tcg ] || die "ICOUNT=1 runs under TCG, not ACCEL='$accel'"
 	accel=tcg
 elif [ -z "$accel" ]; then
 	accel=tcg
