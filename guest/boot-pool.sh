@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the guest for make bench's boots:
 #   boot-pool.sh KIND ROUND PAGES
-# KIND 2m, 2mi (the same, booted with ICOUNT=1) or 1g: the guest was booted with a pool of that size on its
-# command line (hugepages=, with initcall_debug): print the time the kernel
+# KIND 2m, 2mi (the same, booted with ICOUNT=1) or 1g: the guest was booted
+# with a pool of that size on its command line (hugepages=, with
+# initcall_debug): print the time the kernel
 # spent in its hugetlb initcalls, where it reserves and initialises that pool
 # (hugetlb_init: the 2 MiB pages allocated, the 1 GiB pages taken from
 # memblock and their struct pages written; the optimization of both), from
