@@ -142,16 +142,16 @@ watch() {
 watcher=""
 trap '[ -z "$watcher" ] || kill "$watcher" 2>/dev/null' EXIT
 run_qemu() { # ACCEL TIMEOUT RUNDIR [IDLE]
-	local accel=$1 cpu=max rc icount=()
+	local accel=$1 cpu=max rc clock=()
 	[ "$accel" = tcg ] && accel=tcg,thread=multi,tb-size=512
-	if [ "${ICOUNT:-0}" = 1 ]; then
+	if [ "$icount" = 1 ]; then
 		accel=tcg,thread=single,tb-size=512
-		icount=(-icount shift=0,align=off,sleep=off)
+		clock=(-icount shift=0,align=off,sleep=off)
 	fi
 	rm -f "$3/qemu.pid" "$3/idle"
 	watch "$3" "${4:-0}" &
 	watcher=$!
-	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" "${icount[@]}" -cpu $cpu \
+	timeout -k 10 "$2" qemu-system-x86_64 -machine q35 -accel "$accel" "${clock[@]}" -cpu $cpu \
 		-m "$memarg" -smp "$smp,sockets=$nodes,cores=$((smp / nodes)),threads=1" \
 		"${numa[@]}" "${dimm[@]}" \
 		-nodefaults -display none -no-reboot -serial stdio -pidfile "$3/qemu.pid" \
@@ -194,10 +194,11 @@ elif [ -z "$accel" ]; then
 fi
 case "$accel" in kvm | tcg) ;; *) die "bad ACCEL='$accel' (kvm or tcg)" ;; esac
 
-[ "$icount" = 1 ] && accel+=" icount"
-note "booting $kernel-$config ($accel, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
+how=$accel
+[ "$icount" = 0 ] || how+=" icount"
+note "booting $kernel-$config ($how, ${mem} MiB, $smp CPUs, $nodes nodes): ${CMD:-uname -a}"
 rc=0
-run_qemu "${accel%% *}" "$timeout" "$out" "$idle" || rc=$?
+run_qemu "$accel" "$timeout" "$out" "$idle" || rc=$?
 
 # The kernel reports found above, in the console and in dmesg.
 reports=$( { kernel_reports "$out/console.log" || true;
