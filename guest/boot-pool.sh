@@ -11,6 +11,9 @@
 # the kernel's own clock (the printk times of initcall_debug's lines).
 # KIND first: the guest was booted without a pool: grow PAGES 2 MiB pages
 # from 0 once, the first resize after boot, and shrink them back.
+# KIND 1gi (booted with ICOUNT=1): grow PAGES 1 GiB pages from 0 and shrink
+# them back, GIGA_ROUNDS times (default 3), each round timed on the
+# instruction clock, as guest/report.sh times its rounds of 1 GiB pages.
 # HVO is what the command line's hugetlb_free_vmemmap= made it.  Prints one
 # 'hvo-result boot_KIND_HVO ...' line for bench-report.py.
 set -u
@@ -60,6 +63,22 @@ first)
 	t2=${EPOCHREALTIME/./}; echo 0 >$f; t3=${EPOCHREALTIME/./}
 	res "first_$hvo" "round=$round pages=$got grow_ns=$(((t1 - t0) * 1000))" \
 		"shrink_ns=$(((t3 - t2) * 1000)) freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+	;;
+1gi)
+	f=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
+	if [ ! -f $f ]; then
+		res boot_failed "1gi $hvo: no 1 GiB page size (needs pdpe1gb)"
+		exit 0
+	fi
+	for r in $(seq 1 "${GIGA_ROUNDS:-3}"); do
+		echo 0 >$f
+		m0=$(memmap)
+		t0=${EPOCHREALTIME/./}; echo "$pages" >$f; t1=${EPOCHREALTIME/./}
+		got=$(cat $f) m1=$(memmap)
+		t2=${EPOCHREALTIME/./}; echo 0 >$f; t3=${EPOCHREALTIME/./}
+		res "1gi_$hvo" "round=$r pages=$got grow_ns=$(((t1 - t0) * 1000))" \
+			"shrink_ns=$(((t3 - t2) * 1000)) freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+	done
 	;;
 *)
 	res boot_failed "unknown kind '$kind'"

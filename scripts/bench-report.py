@@ -29,6 +29,10 @@ DOORS = (
     ("boot_1g_on_off", "boot_1g", "init", "1 GiB pool on the command line, hugetlb initcalls (ms)"),
     ("boot_2m_icount_on_off", "boot_2mi", "init",
      "2 MiB pool on the command line, hugetlb initcalls, 1 CPU, instruction clock, no trace_eval_init (ms: M instructions)"),
+    ("giga_grow_icount_on_off", "1gi", "grow",
+     "1 GiB pages at run time, grow, 1 CPU, instruction clock (ms: M instructions)"),
+    ("giga_shrink_icount_on_off", "1gi", "shrink",
+     "1 GiB pages at run time, shrink, 1 CPU, instruction clock (ms: M instructions)"),
     ("surplus_fault_on_off", "surplus", "total", "surplus faults into an empty pool, per fault (ms)"),
     ("first_grow_on_off", "first", "grow", "first grow of 2 MiB pages after boot (ms)"),
 )

@@ -20,6 +20,9 @@
 # leaves out trace_eval_init (initcall_blacklist=): the work item it queues
 # rewrites every trace event's format on a kworker for the whole of the
 # pool's initcall, and takes the one CPU whenever the pool's threads wait.
+# With GIGANTIC, also in the first round, a boot without a pool on the same
+# clock grows and shrinks GIGANTIC 1 GiB pages GIGA_ROUNDS times (kind 1gi):
+# the real-clock rounds of 1 GiB pages swing with the host's load.
 #
 #   PAGES=1024 (2 MiB pages per round)  ROUNDS=15  GIGANTIC=2 (1 GiB pages)
 #   GIGA_ROUNDS=9 (rounds of the 1 GiB pages)  SURPLUS_PAGES=64 (surplus
@@ -103,8 +106,9 @@ for kernel in $kernels; do
 	for r in $(seq 1 "$boot_rounds"); do
 		kinds="2m 1g first"
 		[ "$r" != 1 ] || kinds+=" 2mi"
+		[ "$r" != 1 ] || [ "$gigantic" = 0 ] || kinds+=" 1gi"
 		for kind in $kinds; do
-			icount=0 smp=${SMP:-} nodes=${NODES:-} accel=${ACCEL:-}
+			icount=0 smp=${SMP:-} nodes=${NODES:-} accel=${ACCEL:-} n=$pages
 			case $kind in
 			2m) pool="hugepages=$boot_2m" ;;
 			2mi)
@@ -112,6 +116,7 @@ for kernel in $kernels; do
 				icount=1 smp=1 nodes=1 accel=tcg
 				;;
 			1g) pool="hugepagesz=1G hugepages=$boot_1g" ;;
+			1gi) pool="" icount=1 smp=1 nodes=1 accel=tcg n=$gigantic ;;
 			first) pool="" ;;
 			esac
 			order="off on"
@@ -122,7 +127,7 @@ for kernel in $kernels; do
 				ICOUNT=$icount ACCEL=$accel SMP=$smp NODES=$nodes OUT=$out MEM=${MEM:-6G} \
 					KERNEL=$kernel CONFIG=normal \
 					APPEND="hugetlb_free_vmemmap=$hvo initcall_debug log_buf_len=8M $pool ${APPEND:-}" \
-					CMD="bash $TOP/guest/boot-pool.sh $kind $r $pages" \
+					CMD="GIGA_ROUNDS=$giga_rounds bash $TOP/guest/boot-pool.sh $kind $r $n" \
 					phase "bench-$kernel-boot-$kind-$hvo" "$TOP/scripts/vm.sh" >"$out/vm.log" 2>&1 ||
 					guest_failed "$kernel" "$out"
 			done

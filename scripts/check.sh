@@ -194,7 +194,9 @@ bench_quick() {
 		ours_vs_anchor_shrink_on frames_per_1g pte_per_1g anchor_frames_per_2m anchor_frames_per_1g \
 		anchor_pte_per_1g giga_grow_on_off anchor_giga_grow_on_off giga_shrink_on_off \
 		anchor_giga_shrink_on_off anchor_boot_2m_on_off boot_1g_on_off anchor_boot_1g_on_off \
-		anchor_boot_2m_icount_on_off anchor_surplus_fault_on_off anchor_first_grow_on_off; do
+		anchor_boot_2m_icount_on_off giga_grow_icount_on_off anchor_giga_grow_icount_on_off \
+		giga_shrink_icount_on_off anchor_giga_shrink_icount_on_off \
+		anchor_surplus_fault_on_off anchor_first_grow_on_off; do
 		echo " $line " | grep -qE " $k=([0-9]+(\.[0-9]+)?|n/a) " || rc="$rc, no $k"
 	done
 	if [ "$rc" = 0 ]; then

@@ -145,12 +145,22 @@ bench_log() { # DIR GROW_ON SHRINK_ON FREED SHARED
 	} >"$1/cmd.log"
 	# The boots, one directory each: a 2 MiB pool 0.50 and 3.00, a 1 GiB
 	# pool 1.20 (ours only), the first grow 2.00 and 1.00; in the first
-	# round, the 2 MiB pool under the instruction clock 0.90 and 2.00.
+	# round, the 2 MiB pool under the instruction clock 0.90 and 2.00, and
+	# 1 GiB pages grown and shrunk on that clock 1.05 and 0.80 in two
+	# rounds (ours only).
 	[ -n "${6:-}" ] || return 0
 	local r b2=5000000 g1=12000000 fg=20000000 bi=9000000
 	[ "$6" = ours ] || b2=30000000 g1="" fg=10000000 bi=20000000
 	boot_log "$1/boot/2mi-off-1" "boot_2mi_off round=1 pages=512 init_ns=10000000"
 	boot_log "$1/boot/2mi-on-1" "boot_2mi_on round=1 pages=512 init_ns=$bi"
+	if [ "$6" = ours ]; then
+		boot_log "$1/boot/1gi-off-1" "1gi_off round=1 pages=2 grow_ns=20000000 shrink_ns=10000000"
+		echo "hvo-result 1gi_off round=2 pages=2 grow_ns=20000000 shrink_ns=10000000" \
+			>>"$1/boot/1gi-off-1/cmd.log"
+		boot_log "$1/boot/1gi-on-1" "1gi_on round=1 pages=2 grow_ns=21000000 shrink_ns=8000000"
+		echo "hvo-result 1gi_on round=2 pages=2 grow_ns=21000000 shrink_ns=8000000" \
+			>>"$1/boot/1gi-on-1/cmd.log"
+	fi
 	for r in 1 2; do
 		boot_log "$1/boot/2m-off-$r" "boot_2m_off round=$r pages=512 init_ns=10000000"
 		boot_log "$1/boot/2m-on-$r" "boot_2m_on round=$r pages=512 init_ns=$b2"
@@ -164,7 +174,9 @@ boot_log() { mkdir -p "$1" && echo "hvo-result $2" >"$1/cmd.log"; }
 doors="giga_grow_on_off=1.00 anchor_giga_grow_on_off=n/a giga_shrink_on_off=1.50"
 doors+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=0.50 anchor_boot_2m_on_off=3.00"
 doors+=" boot_1g_on_off=1.20 anchor_boot_1g_on_off=n/a"
-doors+=" boot_2m_icount_on_off=0.90 anchor_boot_2m_icount_on_off=2.00 surplus_fault_on_off=1.10"
+doors+=" boot_2m_icount_on_off=0.90 anchor_boot_2m_icount_on_off=2.00"
+doors+=" giga_grow_icount_on_off=1.05 anchor_giga_grow_icount_on_off=n/a"
+doors+=" giga_shrink_icount_on_off=0.80 anchor_giga_shrink_icount_on_off=n/a surplus_fault_on_off=1.10"
 doors+=" anchor_surplus_fault_on_off=3.00 first_grow_on_off=2.00 anchor_first_grow_on_off=1.00"
 bench_log "$tmp/b/ours" 8000000 30000000 7 2 ours
 bench_log "$tmp/b/anchor" 16000000 40000000 7 0 anchor
@@ -194,7 +206,9 @@ want+=" anchor_frames_per_2m=n/a anchor_frames_per_1g=n/a anchor_pte_per_1g=n/a"
 want+=" giga_grow_on_off=n/a anchor_giga_grow_on_off=n/a giga_shrink_on_off=n/a"
 want+=" anchor_giga_shrink_on_off=n/a boot_2m_on_off=n/a anchor_boot_2m_on_off=n/a"
 want+=" boot_1g_on_off=n/a anchor_boot_1g_on_off=n/a"
-want+=" boot_2m_icount_on_off=n/a anchor_boot_2m_icount_on_off=n/a surplus_fault_on_off=3.00"
+want+=" boot_2m_icount_on_off=n/a anchor_boot_2m_icount_on_off=n/a"
+want+=" giga_grow_icount_on_off=n/a anchor_giga_grow_icount_on_off=n/a"
+want+=" giga_shrink_icount_on_off=n/a anchor_giga_shrink_icount_on_off=n/a surplus_fault_on_off=3.00"
 want+=" anchor_surplus_fault_on_off=n/a first_grow_on_off=n/a anchor_first_grow_on_off=n/a"
 got=$(python3 "$TOP/scripts/bench-report.py" "$tmp/b/ours" - "$tmp/b/r1.md" 2>&1)
 if [ "$got" = "$want" ] && grep -q 'anchor: not run' "$tmp/b/r1.md"; then
