@@ -23,6 +23,20 @@ sysctl=/proc/sys/vm/hugetlb_optimize_vmemmap
 hvo=off
 [ "$(cat $sysctl 2>/dev/null)" = 1 ] && hvo=on
 res() { echo "hvo-result $*"; }
+# grow_shrink FILE: grow the pool of FILE (an nr_hugepages) from 0 to PAGES
+# and back, each step timed (in us, from $EPOCHREALTIME, read without a
+# fork); sets $fields to the fields of a result line (a function called in
+# $(...) would run in a forked shell, whose copy-on-write faults the timed
+# steps would pay).
+grow_shrink() {
+	local f=$1 m0 m1 got t0 t1 t2 t3
+	m0=$(memmap)
+	t0=${EPOCHREALTIME/./}; echo "$pages" >"$f"; t1=${EPOCHREALTIME/./}
+	got=$(cat "$f") m1=$(memmap)
+	t2=${EPOCHREALTIME/./}; echo 0 >"$f"; t3=${EPOCHREALTIME/./}
+	fields="pages=$got grow_ns=$(((t1 - t0) * 1000)) shrink_ns=$(((t3 - t2) * 1000))"
+	fields+=" freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+}
 res kernel "$(uname -r)"
 res cmdline "$(cat /proc/cmdline)"
 
@@ -56,13 +70,8 @@ case $kind in
 		"to_init_ns=$((10#${init:-0} * 1000)) memmap=$(memmap)"
 	;;
 first)
-	f=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-	m0=$(memmap)
-	t0=${EPOCHREALTIME/./}; echo "$pages" >$f; t1=${EPOCHREALTIME/./}
-	got=$(cat $f) m1=$(memmap)
-	t2=${EPOCHREALTIME/./}; echo 0 >$f; t3=${EPOCHREALTIME/./}
-	res "first_$hvo" "round=$round pages=$got grow_ns=$(((t1 - t0) * 1000))" \
-		"shrink_ns=$(((t3 - t2) * 1000)) freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+	grow_shrink /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+	res "first_$hvo" "round=$round $fields"
 	;;
 1gi)
 	f=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
@@ -72,12 +81,8 @@ first)
 	fi
 	for r in $(seq 1 "${GIGA_ROUNDS:-3}"); do
 		echo 0 >$f
-		m0=$(memmap)
-		t0=${EPOCHREALTIME/./}; echo "$pages" >$f; t1=${EPOCHREALTIME/./}
-		got=$(cat $f) m1=$(memmap)
-		t2=${EPOCHREALTIME/./}; echo 0 >$f; t3=${EPOCHREALTIME/./}
-		res "1gi_$hvo" "round=$r pages=$got grow_ns=$(((t1 - t0) * 1000))" \
-			"shrink_ns=$(((t3 - t2) * 1000)) freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
+		grow_shrink $f
+		res "1gi_$hvo" "round=$r $fields"
 	done
 	;;
 *)
