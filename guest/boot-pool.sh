@@ -4,11 +4,16 @@
 #   boot-pool.sh KIND ROUND PAGES
 # KIND 2m, 2mi (the same, booted with ICOUNT=1) or 1g: the guest was booted
 # with a pool of that size on its command line (hugepages=, with
-# initcall_debug): print the time the kernel
-# spent in its hugetlb initcalls, where it reserves and initialises that pool
-# (hugetlb_init: the 2 MiB pages allocated, the 1 GiB pages taken from
-# memblock and their struct pages written; the optimization of both), from
-# the kernel's own clock (the printk times of initcall_debug's lines).
+# initcall_debug).  Prints the time the kernel spent in its hugetlb
+# initcalls (init_ns): for a 2 MiB pool, hugetlb_init() allocates, prepares
+# and optimizes its pages.  A 1 GiB pool is taken from memblock early, and
+# its struct pages are written and optimized before any initcall, in
+# page_alloc_init_late() (hugetlb_bootmem_struct_page_init()): every kind
+# also prints late_ns, the time from "smp: Brought up" to "Memory:", which
+# holds that work and what else runs there (the scheduler's domains,
+# workqueue and padata set-up); make bench takes off it the same window of
+# boots without a 1 GiB pool (bench-report.py).  Both from the kernel's own
+# clock: the printk times of those lines.
 # KIND first: the guest was booted without a pool: grow PAGES 2 MiB pages
 # from 0 once, the first resize after boot, and shrink them back.
 # KIND 1gi (booted with ICOUNT=1): grow PAGES 1 GiB pages from 0 and shrink
@@ -37,6 +42,18 @@ grow_shrink() {
 	fields="pages=$got grow_ns=$(((t1 - t0) * 1000)) shrink_ns=$(((t3 - t2) * 1000))"
 	fields+=" freed=$((m0 - m1)) back=$((m0 - $(memmap)))"
 }
+# late_ns: ns from "smp: Brought up N nodes, M CPUs" (the end of
+# smp_init()) to "Memory: ..." (mem_init_print_info(), right after
+# page_alloc_init_late()), from their printk times; empty if either is
+# missing.
+late_ns() {
+	dmesg | awk '
+		/\] smp: Brought up / { s = $0; sub(/\].*/, "", s); sub(/^\[ */, "", s) }
+		/\] Memory: [0-9]+K\/[0-9]+K available/ && s != "" {
+			m = $0; sub(/\].*/, "", m); sub(/^\[ */, "", m)
+			printf "%.0f\n", (m - s) * 1000000000; exit
+		}'
+}
 res kernel "$(uname -r)"
 res cmdline "$(cat /proc/cmdline)"
 
@@ -44,9 +61,10 @@ case $kind in
 2m | 2mi | 1g)
 	[ "$kind" = 1g ] && size=1048576 || size=2048
 	got=$(cat /sys/kernel/mm/hugepages/hugepages-${size}kB/nr_hugepages 2>/dev/null || echo 0)
-	# From the printk times (local_clock, the TSC) of "calling  NAME+0x0/..."
-	# and "initcall NAME+0x0/... returned 0 after N usecs": N itself comes
-	# from ktime, which in subsys_initcall still runs on jiffies (4 ms).
+	# From the printk times of "calling  NAME+0x0/..." and "initcall
+	# NAME+0x0/... returned 0 after N usecs": local_clock(), the TSC held
+	# within a tick of jiffies until late_initcall.  N itself comes from
+	# ktime, which in subsys_initcall still runs on jiffies (4 ms).
 	us=$(dmesg | awk '
 		/\] (calling  |initcall )[a-z_0-9]*hugetlb[a-z_0-9]*\+/ {
 			ts = $0; sub(/\].*/, "", ts); sub(/^\[ */, "", ts)
@@ -66,12 +84,18 @@ case $kind in
 		res boot_failed "$kind $hvo: no hugetlb initcall in dmesg (initcall_debug missing?)"
 		exit 0
 	fi
+	late=$(late_ns)
+	if [ -z "$late" ]; then
+		res boot_failed "$kind $hvo: no 'smp: Brought up' or 'Memory:' line in dmesg"
+		exit 0
+	fi
 	res "boot_${kind}_$hvo" "round=$round pages=$got init_ns=$((us * 1000))" \
-		"to_init_ns=$((10#${init:-0} * 1000)) memmap=$(memmap)"
+		"late_ns=$late to_init_ns=$((10#${init:-0} * 1000)) memmap=$(memmap)"
 	;;
 first)
 	grow_shrink /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-	res "first_$hvo" "round=$round $fields"
+	late=$(late_ns)
+	res "first_$hvo" "round=$round $fields${late:+ late_ns=$late}"
 	;;
 1gi)
 	f=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages

@@ -26,9 +26,11 @@ DOORS = (
     ("giga_grow_on_off", "1g", "grow", "1 GiB pages at run time, grow (ms)"),
     ("giga_shrink_on_off", "1g", "shrink", "1 GiB pages at run time, shrink (ms)"),
     ("boot_2m_on_off", "boot_2m", "init", "2 MiB pool on the command line, hugetlb initcalls (ms)"),
-    ("boot_1g_on_off", "boot_1g", "init", "1 GiB pool on the command line, hugetlb initcalls (ms)"),
+    ("boot_1g_on_off", "boot_1g", "pool",
+     "1 GiB pool on the command line, its struct pages and optimization in page_alloc_init_late() "
+     "plus hugetlb initcalls (ms)"),
     ("boot_2m_icount_on_off", "boot_2mi", "init",
-     "2 MiB pool on the command line, hugetlb initcalls, 1 CPU, instruction clock, no trace_eval_init (ms: M instructions)"),
+     "2 MiB pool on the command line, hugetlb initcalls, 1 CPU, instruction clock (ms: M instructions)"),
     ("giga_grow_icount_on_off", "1gi", "grow",
      "1 GiB pages at run time, grow, 1 CPU, instruction clock (ms: M instructions)"),
     ("giga_shrink_icount_on_off", "1gi", "shrink",
@@ -54,7 +56,37 @@ def load(d):
                 res.setdefault(parts[1], []).append(parts[2] if len(parts) > 2 else "")
     for f in sorted(glob.glob(os.path.join(d, "boot", "*", "failed"))):
         res.setdefault("boot_failed", []).append(open(f).read().strip())
+    boot_1g_pool(res)
     return res
+
+
+def late_without(res, hvo):
+    """The median window "smp: Brought up" to "Memory:" (late_ns) of the
+    real-clock boots without a 1 GiB pool (boot_2m, first) with HVO hvo, or
+    None: the part of that window a 1 GiB pool does not add to."""
+    xs = [r["late_ns"] for tag in ("boot_2m", "first") for r in rounds(res, f"{tag}_{hvo}")
+          if "late_ns" in r]
+    return statistics.median(xs) if xs else None
+
+
+def boot_1g_pool(res):
+    """Give each boot_1g round pool_ns: what the 1 GiB pool given on the
+    command line cost that boot.  Its struct pages are written and
+    optimized in page_alloc_init_late(), before any initcall: its late_ns,
+    less the same window of the boots without that pool, plus its hugetlb
+    initcalls (init_ns).  Rounds without late_ns, or with no boot to take it
+    off, get none."""
+    for hvo in ("off", "on"):
+        base = late_without(res, hvo)
+        key = f"boot_1g_{hvo}"
+        if base is None:
+            continue
+        out = []
+        for v, r in zip(res.get(key, []), rounds(res, key)):
+            if "late_ns" in r:
+                v += f" pool_ns={round(r['init_ns'] + r['late_ns'] - base)}"
+            out.append(v)
+        res[key] = out
 
 
 def rounds(res, key):
@@ -118,16 +150,19 @@ def shared(res, tag):
 
 def times(res, tag, hvo, what):
     return [r[what + "_ns"] / 1e6 / r.get("faults", 1)
-            for r in rounds(res, f"{tag}_{hvo}") if r.get("pages", r.get("faults"))]
+            for r in rounds(res, f"{tag}_{hvo}")
+            if r.get("pages", r.get("faults")) and what + "_ns" in r]
 
 
 def paired_ratios(res, tag, what):
-    """on/off of each round (both settings ran back to back in that round)."""
+    """on/off of each round (both settings ran back to back in that round);
+    a round whose HVO-off time is not above 0 has none."""
     def n(r):
         return r.get("pages", r.get("faults"))
-    off = {r["round"]: r for r in rounds(res, tag + "_off") if n(r)}
-    return [r[what + "_ns"] / n(r) / (off[r["round"]][what + "_ns"] / n(off[r["round"]]))
-            for r in rounds(res, tag + "_on") if n(r) and r["round"] in off]
+    f = what + "_ns"
+    off = {r["round"]: r for r in rounds(res, tag + "_off") if n(r) and r.get(f, 0) > 0}
+    return [r[f] / n(r) / (off[r["round"]][f] / n(off[r["round"]]))
+            for r in rounds(res, tag + "_on") if n(r) and f in r and r["round"] in off]
 
 
 def mmm(xs, fmt="{:.2f}"):
@@ -252,8 +287,19 @@ def main():
         w("")
     w("## The other doors of the pool\n")
     w("1 GiB pages: grown and shrunk at run time, as the 2 MiB pages above. Pools on the command "
-      "line: the kernel's own time in its hugetlb initcalls (initcall_debug), where it reserves, "
-      "initialises and optimizes the pool, in boots with hugetlb_free_vmemmap=off and =on. "
+      "line, in boots with hugetlb_free_vmemmap=off and =on, from the kernel's own clock (printk "
+      "times): a 2 MiB pool, the time in the hugetlb initcalls (initcall_debug), where it is "
+      "allocated, prepared and optimized; a 1 GiB pool, whose pages memblock gave early, adds "
+      "the time its struct pages are written and optimized in page_alloc_init_late(), before "
+      "any initcall: the window from \"smp: Brought up\" to \"Memory:\" less its median in "
+      "the boots without that pool (" + "; ".join(
+          f"{k}: HVO off " + "; on ".join(
+              f"{x / 1e6:.2f} ms" if x is not None else "n/a"
+              for x in (late_without(r, "off"), late_without(r, "on")))
+          for k, r in runs.items()) + "). These boots leave out trace_eval_init and "
+      "ftrace_check_for_weak_functions (initcall_blacklist=): the work each queues scans "
+      "every trace event or function on a kworker for tens of ms under TCG, beside the pool's "
+      "initcall. "
       "Surplus faults: a process touches 2 MiB pages of an empty pool that "
       "nr_overcommit_hugepages lets grow, each fault allocating a page (per fault). First grow: "
       "the first resize of the 2 MiB pool after a boot without one. Ratios: median of the "

@@ -12,14 +12,18 @@
 # (hugetlb_free_vmemmap=, the order alternating from round to round), each
 # running guest/boot-pool.sh: a pool of BOOT_2M 2 MiB pages, then one of
 # BOOT_1G 1 GiB pages, given on the command line (the kernel's own time in
-# its hugetlb initcalls, from initcall_debug), and a boot without a pool
+# its hugetlb initcalls, from initcall_debug, and for the 1 GiB pool in
+# page_alloc_init_late(): guest/boot-pool.sh), and a boot without a pool
 # whose first grow of PAGES 2 MiB pages is timed.  In the first round, the
 # 2 MiB pool once more on one CPU with QEMU's instruction counter as the
 # guest's clock (scripts/vm.sh ICOUNT=1): a figure that repeats from run to
-# run, the work done and the waits, whatever else loads this host.  That boot
-# leaves out trace_eval_init (initcall_blacklist=): the work item it queues
-# rewrites every trace event's format on a kworker for the whole of the
-# pool's initcall, and takes the one CPU whenever the pool's threads wait.
+# run, the work done and the waits, whatever else loads this host.  The
+# boots with a pool leave out trace_eval_init and
+# ftrace_check_for_weak_functions (initcall_blacklist=): the work item each
+# queues (every trace event's format rewritten; every ftrace record looked
+# up in kallsyms) takes a CPU on a kworker for tens of ms under TCG, beside
+# the pool's initcall, and came and went from boot to boot: with it, a
+# 2 MiB pool's initcalls with HVO off took anywhere from 17 to 40 ms.
 # With GIGANTIC, also in the first round, a boot without a pool on the same
 # clock grows and shrinks GIGANTIC 1 GiB pages GIGA_ROUNDS times (kind 1gi):
 # the real-clock rounds of 1 GiB pages swing with the host's load.
@@ -27,7 +31,7 @@
 #   PAGES=1024 (2 MiB pages per round)  ROUNDS=15  GIGANTIC=2 (1 GiB pages)
 #   GIGA_ROUNDS=9 (rounds of the 1 GiB pages)  SURPLUS_PAGES=64 (surplus
 #   faults per round, ROUNDS rounds)  TRACE_ROUNDS=2
-#   BOOT_ROUNDS=5 BOOT_2M=2560 BOOT_1G=4  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
+#   BOOT_ROUNDS=9 BOOT_2M=2560 BOOT_1G=4  MEM=6G SMP=2 NODES=2 (scripts/vm.sh)
 #   QUICK=1: PAGES=64 ROUNDS=3 GIGANTIC=0 SURPLUS_PAGES=8 TRACE_ROUNDS=1
 #   BOOT_ROUNDS=1 BOOT_2M=512 BOOT_1G=1 MEM=3G, for make check (the harness
 #   must not rot; its figures mean little)
@@ -49,7 +53,7 @@ fi
 export TIMEOUT=${TIMEOUT:-900}
 pages=${PAGES:-1024} rounds=${ROUNDS:-15} gigantic=${GIGANTIC:-2}
 trace_rounds=${TRACE_ROUNDS:-2} giga_rounds=${GIGA_ROUNDS:-9}
-surplus_pages=${SURPLUS_PAGES:-64} boot_rounds=${BOOT_ROUNDS:-5}
+surplus_pages=${SURPLUS_PAGES:-64} boot_rounds=${BOOT_ROUNDS:-9}
 boot_2m=${BOOT_2M:-2560} boot_1g=${BOOT_1G:-4}
 for v in pages rounds gigantic trace_rounds giga_rounds surplus_pages boot_rounds boot_2m boot_1g; do
 	[[ "${!v}" =~ ^[0-9]+$ ]] || die "bad ${v^^}='${!v}' (a number)"
@@ -109,13 +113,14 @@ for kernel in $kernels; do
 		[ "$r" != 1 ] || [ "$gigantic" = 0 ] || kinds+=" 1gi"
 		for kind in $kinds; do
 			icount=0 smp=${SMP:-} nodes=${NODES:-} accel=${ACCEL:-} n=$pages
+			quiet=initcall_blacklist=trace_eval_init,ftrace_check_for_weak_functions
 			case $kind in
-			2m) pool="hugepages=$boot_2m" ;;
+			2m) pool="hugepages=$boot_2m $quiet" ;;
 			2mi)
-				pool="hugepages=$boot_2m initcall_blacklist=trace_eval_init"
+				pool="hugepages=$boot_2m $quiet"
 				icount=1 smp=1 nodes=1 accel=tcg
 				;;
-			1g) pool="hugepagesz=1G hugepages=$boot_1g" ;;
+			1g) pool="hugepagesz=1G hugepages=$boot_1g $quiet" ;;
 			1gi) pool="" icount=1 smp=1 nodes=1 accel=tcg n=$gigantic ;;
 			first) pool="" ;;
 			esac
