@@ -235,9 +235,9 @@ def main():
     w("Each round grows the pool from 0 to the page count with one write of nr_hugepages and "
       "shrinks it back to 0 with another, once with HVO off and once on (the sysctl, same boot; "
       "which runs first alternates). Times in ms as median [min-max] of the rounds; on/off is the "
-      "median of each round's own ratio. The first cycle of each setting after boot is shown "
-      "apart and left out of the medians (one-time costs: first touches, vmemmap PMD splits, "
-      "boot-time frames). bpftrace is attached only after the timed rounds.\n")
+      "median of each round's own ratio. The first cycle of each setting of each size (1 GiB "
+      "pages first, then 2 MiB pages) is left out of the medians, the 2 MiB one shown apart "
+      "(one-time costs: first touches, vmemmap PMD splits, boot-time frames). bpftrace is attached only after the timed rounds.\n")
     for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
         w(f"## {name} pages\n")
         pages = {k: (rounds(r, tag + "_on") or [{"pages": 0}])[0]["pages"] for k, r in runs.items()}
