@@ -12,9 +12,9 @@
 # 1 and 0 pages per round on three runs of the same code).  With
 # TRACE_ROUNDS, it then runs that many more rounds of each setting under
 # bpftrace, after the timed ones so that no probe slows them, into
-# /tmp/out/bpftrace-{off,on}.txt: the
-# probes of BENCH_BT (guest/bench.bt) after a head with the figures of whole
-# optimize and restore calls, TOOL_BT (tools/mm/hugetlb_vmemmap.bt, from the
+# /tmp/out/bpftrace-{off,on}.txt: the probes of BENCH_BT (guest/bench.bt)
+# after a head with the figures of whole optimize and restore calls,
+# TOOL_BT (tools/mm/hugetlb_vmemmap.bt, from the
 # trace events) where the kernel has the hugetlb_vmemmap events, or
 # guest/bench-kprobes.bt (kprobes) where it does not (the anchor).
 # Environment: GIGA_ROUNDS, the rounds of 1 GiB pages (default ROUNDS, at

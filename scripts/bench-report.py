@@ -237,7 +237,8 @@ def main():
       "which runs first alternates). Times in ms as median [min-max] of the rounds; on/off is the "
       "median of each round's own ratio. The first cycle of each setting of each size (1 GiB "
       "pages first, then 2 MiB pages) is left out of the medians, the 2 MiB one shown apart "
-      "(one-time costs: first touches, vmemmap PMD splits, boot-time frames). bpftrace is attached only after the timed rounds.\n")
+      "(one-time costs: first touches, vmemmap PMD splits, boot-time frames). bpftrace is "
+      "attached only after the timed rounds.\n")
     for tag, size, name in (("2m", 2 << 20, "2 MiB"), ("1g", 1 << 30, "1 GiB")):
         w(f"## {name} pages\n")
         pages = {k: (rounds(r, tag + "_on") or [{"pages": 0}])[0]["pages"] for k, r in runs.items()}
